@@ -1,0 +1,7 @@
+//! cwmp-doctor: diagnoses why a CPE fails to register with its TR-069 ACS, or to take a
+//! connection request or a configuration, following the operator FAQ step by step.
+//!
+//! The pipeline (DESIGN.md §2) is plain functions called in order; only the edges do I/O:
+//! capture → decode → flows → apps → cwmp → sessions → facts → checks → report → renderers.
+
+pub mod time;
