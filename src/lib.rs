@@ -4,4 +4,7 @@
 //! The pipeline (DESIGN.md §2) is plain functions called in order; only the edges do I/O:
 //! capture → decode → flows → apps → cwmp → sessions → facts → checks → report → renderers.
 
+pub mod apps;
+pub mod decode;
+pub mod flows;
 pub mod time;

@@ -73,7 +73,10 @@ mod tests {
 
     #[test]
     fn formats_epoch_and_a_known_date() {
-        assert_eq!(Timestamp::new(0, 0).to_string(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp::new(0, 0).to_string(),
+            "1970-01-01T00:00:00.000000Z"
+        );
         // 2022-04-25 16:11:42.628310 UTC: the first frame of the magma capture.
         assert_eq!(
             Timestamp::new(1_650_903_102, 628_310_000).to_string(),
@@ -90,6 +93,9 @@ mod tests {
 
     #[test]
     fn formats_dates_before_the_epoch() {
-        assert_eq!(Timestamp::new(-1, 0).to_string(), "1969-12-31T23:59:59.000000Z");
+        assert_eq!(
+            Timestamp::new(-1, 0).to_string(),
+            "1969-12-31T23:59:59.000000Z"
+        );
     }
 }

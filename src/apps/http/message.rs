@@ -1,0 +1,191 @@
+//! An HTTP/1.1 message rebuilt from a TCP stream (RFC 9112), with the frames that carried it.
+//!
+//! Takes: nothing (a plain model). Gives: [`HttpMessage`] — start line, headers in wire order, the body
+//! after de-chunking (bounded), how the body was delimited, and whether the message ended normally.
+//! `last.frame` is the frame that completes the message, as Wireshark reports `http.request` /
+//! `http.response` frames.
+
+use std::net::SocketAddr;
+
+use crate::flows::At;
+
+/// The first line of a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartLine {
+    Request {
+        method: String,
+        target: String,
+        /// Minor version: 1 for HTTP/1.1, 0 for HTTP/1.0.
+        version: u8,
+    },
+    Response {
+        status: u16,
+        reason: String,
+        version: u8,
+    },
+}
+
+/// How the message body was delimited (RFC 9112 §6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// No body by the rules (a request without Content-Length, 1xx/204/304, a response to HEAD).
+    None,
+    ContentLength(u64),
+    Chunked,
+    /// A response without length: the body runs to the close of the connection.
+    UntilClose,
+}
+
+/// How the message ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Every byte the framing promises was captured.
+    Complete,
+    /// The connection closed (FIN) before the body was complete; `at` is the FIN.
+    ClosedEarly { at: At },
+    /// The connection was reset before the body was complete.
+    ResetEarly { at: At },
+    /// The capture lost bytes of this message (a reassembly gap), or it was still open at the end of the
+    /// capture.
+    Incomplete,
+}
+
+/// One reconstructed HTTP message.
+#[derive(Clone, Debug)]
+pub struct HttpMessage {
+    /// The TCP connection (see [`crate::flows::ConnFacts::id`]).
+    pub conn: u32,
+    /// Sent by the TCP client (the side that opened the connection).
+    pub from_client: bool,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    /// The frame carrying the first byte of the start line.
+    pub first: At,
+    /// The frame that completed the message (or the last frame that carried part of it).
+    pub last: At,
+    pub start: StartLine,
+    /// Header fields in wire order; names as sent, values trimmed.
+    pub headers: Vec<(String, String)>,
+    /// The body after de-chunking, at most [`crate::apps::http::MAX_BODY`] bytes of it.
+    pub body: Vec<u8>,
+    /// Body bytes the message carried (may exceed `body.len()` when capped).
+    pub body_len: u64,
+    pub body_capped: bool,
+    pub framing: Framing,
+    pub ending: Ending,
+}
+
+impl HttpMessage {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a header, in wire order.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_request(&self) -> bool {
+        matches!(self.start, StartLine::Request { .. })
+    }
+
+    /// The response status, for responses.
+    pub fn status(&self) -> Option<u16> {
+        match self.start {
+            StartLine::Response { status, .. } => Some(status),
+            StartLine::Request { .. } => None,
+        }
+    }
+
+    /// The request method, for requests.
+    pub fn method(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Request { method, .. } => Some(method),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// The DESIGN.md §3 `http` field: "POST /acs" for requests, "401" for responses.
+    pub fn summary(&self) -> String {
+        match &self.start {
+            StartLine::Request { method, target, .. } => format!("{method} {target}"),
+            StartLine::Response { status, .. } => status.to_string(),
+        }
+    }
+
+    pub fn complete(&self) -> bool {
+        self.ending == Ending::Complete
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+
+    fn msg(start: StartLine, headers: &[(&str, &str)]) -> HttpMessage {
+        let at = At {
+            frame: 1,
+            ts: Timestamp::default(),
+        };
+        HttpMessage {
+            conn: 0,
+            from_client: true,
+            src: "10.0.0.1:1".parse().unwrap(),
+            dst: "10.0.0.2:2".parse().unwrap(),
+            first: at,
+            last: at,
+            start,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: Vec::new(),
+            body_len: 0,
+            body_capped: false,
+            framing: Framing::None,
+            ending: Ending::Complete,
+        }
+    }
+
+    #[test]
+    fn header_lookup_ignores_case_and_keeps_every_value() {
+        let m = msg(
+            StartLine::Response {
+                status: 200,
+                reason: "OK".into(),
+                version: 1,
+            },
+            &[("Set-Cookie", "a=1"), ("set-cookie", "b=2")],
+        );
+        assert_eq!(m.header("SET-COOKIE"), Some("a=1"));
+        assert_eq!(
+            m.headers_named("Set-Cookie").collect::<Vec<_>>(),
+            ["a=1", "b=2"]
+        );
+        assert_eq!(m.summary(), "200");
+        assert_eq!(m.status(), Some(200));
+    }
+
+    #[test]
+    fn request_summary_is_method_and_target() {
+        let m = msg(
+            StartLine::Request {
+                method: "POST".into(),
+                target: "/acs".into(),
+                version: 1,
+            },
+            &[],
+        );
+        assert_eq!(m.summary(), "POST /acs");
+        assert!(m.is_request());
+        assert_eq!(m.method(), Some("POST"));
+    }
+}

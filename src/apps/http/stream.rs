@@ -1,0 +1,451 @@
+//! One direction of an HTTP/1.1 connection: reassembled bytes in, messages out (RFC 9112).
+//!
+//! Takes: the in-order [`Delivery`] events of one TCP direction. Gives: [`HttpEvent`]s — every message
+//! with its framing resolved (Content-Length, chunked, no body, until close; §6.3), or a finding when a
+//! head cannot be parsed. Heads are parsed with `httparse`; bodies are de-chunked here.
+//!
+//! Invariants:
+//! - Memory is bounded: a head may not exceed [`MAX_HEAD`] bytes, a chunk-size or trailer line
+//!   [`MAX_LINE`], a stored body [`MAX_BODY`] (longer bodies are counted, not stored) — a hostile
+//!   Content-Length costs nothing until bytes really arrive.
+//! - After a gap or an unparseable head the direction re-synchronises at the next delivery that starts
+//!   like a message, as Wireshark does; bytes in between are not turned into messages.
+//! - A message's `last` frame is the *trigger* frame of the delivery that completed it.
+
+use crate::apps::http::head::{framing, parse_request, parse_response};
+use crate::apps::http::message::{Ending, Framing, HttpMessage, StartLine};
+use crate::flows::{At, Delivery};
+
+/// Largest message head (start line and header fields) kept.
+pub const MAX_HEAD: usize = 64 * 1024;
+/// Largest chunk-size or trailer line.
+pub const MAX_LINE: usize = 4096;
+/// Largest body stored per message.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// Request methods recognised at the start of a message (RFC 9110 §9 and the WebDAV ones seen in the
+/// wild).
+const METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "PROPFIND",
+    "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
+];
+
+/// What a direction produces.
+#[derive(Debug)]
+pub enum HttpEvent {
+    Message(HttpMessage),
+    /// A message head that could not be parsed; the direction re-synchronises afterwards.
+    BadHead {
+        at: At,
+        reason: String,
+    },
+}
+
+/// Whether `bytes` can be the beginning of a request (`request`) or response start line. A short
+/// fragment that is a prefix of a method or of `HTTP/` counts: the rest may be in the next segment.
+pub fn looks_like_start(bytes: &[u8], request: bool) -> bool {
+    let prefix_of = |word: &[u8]| {
+        let n = bytes.len().min(word.len());
+        bytes[..n] == word[..n]
+    };
+    if request {
+        METHODS.iter().any(|m| {
+            let word = m.as_bytes();
+            prefix_of(word) && (bytes.len() <= word.len() || bytes[word.len()] == b' ')
+        })
+    } else {
+        prefix_of(b"HTTP/1.")
+    }
+}
+
+#[derive(Debug)]
+enum Chunk {
+    /// Reading a chunk-size line.
+    Size,
+    /// Chunk data bytes still to come.
+    Data(u64),
+    /// The CRLF after chunk data.
+    DataEnd,
+    /// Trailer fields after the last chunk, until an empty line.
+    Trailer,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Between messages.
+    Idle,
+    /// Reading a head into `line`.
+    Head,
+    Length(u64),
+    Chunked(Chunk),
+    UntilClose,
+    /// Lost sync: waiting for a delivery that starts like a message.
+    Resync,
+}
+
+/// A message whose head is parsed and whose body is being read.
+#[derive(Debug)]
+struct Building {
+    msg: HttpMessage,
+    damaged: bool,
+}
+
+/// Parser state of one direction.
+#[derive(Debug)]
+pub struct HttpDirection {
+    /// This direction carries requests (the TCP client's side).
+    requests: bool,
+    state: State,
+    line: Vec<u8>,
+    head_first: Option<At>,
+    building: Option<Building>,
+}
+
+/// What the parser needs to know about its connection for one delivery.
+pub struct Ctx<'a> {
+    pub conn: u32,
+    pub src: std::net::SocketAddr,
+    pub dst: std::net::SocketAddr,
+    /// Methods of requests still awaiting a final response (the response side reads it: HEAD has no body).
+    pub methods: &'a mut std::collections::VecDeque<String>,
+}
+
+impl HttpDirection {
+    pub fn new(requests: bool) -> Self {
+        HttpDirection {
+            requests,
+            state: State::Idle,
+            line: Vec::new(),
+            head_first: None,
+            building: None,
+        }
+    }
+
+    pub fn deliver(&mut self, d: Delivery<'_>, ctx: &mut Ctx<'_>, out: &mut Vec<HttpEvent>) {
+        match d {
+            Delivery::Data {
+                bytes,
+                frame,
+                ts,
+                trigger,
+            } => {
+                let carried = At { frame, ts };
+                let trig = At { frame: trigger, ts };
+                if matches!(self.state, State::Resync) && looks_like_start(bytes, self.requests) {
+                    self.state = State::Idle;
+                }
+                self.bytes(bytes, carried, trig, ctx, out);
+            }
+            Delivery::Gap { len, .. } => self.gap(len, out),
+            Delivery::Fin { frame, ts } => self.end(Some(At { frame, ts }), false, out),
+        }
+    }
+
+    /// The connection ended without a FIN in this direction (reset, or the end of the capture).
+    pub fn close(&mut self, reset: Option<At>, out: &mut Vec<HttpEvent>) {
+        self.end(reset, true, out);
+    }
+
+    fn bytes(
+        &mut self,
+        mut bytes: &[u8],
+        carried: At,
+        trig: At,
+        ctx: &mut Ctx<'_>,
+        out: &mut Vec<HttpEvent>,
+    ) {
+        while !bytes.is_empty() {
+            match &mut self.state {
+                State::Resync => return,
+                State::Idle => {
+                    let skip = bytes
+                        .iter()
+                        .take_while(|b| matches!(b, b'\r' | b'\n'))
+                        .count();
+                    bytes = &bytes[skip..];
+                    if bytes.is_empty() {
+                        return;
+                    }
+                    if !looks_like_start(bytes, self.requests) {
+                        self.state = State::Resync;
+                        return;
+                    }
+                    self.state = State::Head;
+                    self.line.clear();
+                    self.head_first = Some(carried);
+                }
+                State::Head => {
+                    let (used, done) = take_through_blank_line(&mut self.line, bytes);
+                    bytes = &bytes[used..];
+                    if done {
+                        self.head_done(carried, trig, ctx, out);
+                    } else if self.line.len() > MAX_HEAD {
+                        self.bad_head(
+                            trig,
+                            format!("message head longer than {MAX_HEAD} bytes"),
+                            out,
+                        );
+                    }
+                }
+                State::Length(rem) => {
+                    let n = (*rem).min(bytes.len() as u64) as usize;
+                    *rem -= n as u64;
+                    let finished = *rem == 0;
+                    self.store(&bytes[..n], carried);
+                    bytes = &bytes[n..];
+                    if finished {
+                        self.finish(trig, Ending::Complete, out);
+                    }
+                }
+                State::UntilClose => {
+                    self.store(bytes, carried);
+                    return;
+                }
+                State::Chunked(_) => bytes = self.chunked(bytes, carried, trig, out),
+            }
+        }
+    }
+
+    /// Parses the head in `line` and picks the body framing (RFC 9112 §6.3).
+    fn head_done(&mut self, carried: At, trig: At, ctx: &mut Ctx<'_>, out: &mut Vec<HttpEvent>) {
+        let first = self.head_first.take().unwrap_or(carried);
+        let parsed = if self.requests {
+            parse_request(&self.line)
+        } else {
+            parse_response(&self.line)
+        };
+        self.line.clear();
+        let (start, headers) = match parsed {
+            Ok(h) => h,
+            Err(reason) => return self.bad_head(trig, reason, out),
+        };
+        let framing = match framing(&start, &headers, ctx.methods) {
+            Ok(f) => f,
+            Err(reason) => return self.bad_head(trig, reason, out),
+        };
+        if let StartLine::Request { method, .. } = &start
+            && ctx.methods.len() < 64
+        {
+            ctx.methods.push_back(method.clone());
+        }
+        let msg = HttpMessage {
+            conn: ctx.conn,
+            from_client: self.requests,
+            src: ctx.src,
+            dst: ctx.dst,
+            first,
+            last: carried,
+            start,
+            headers,
+            body: Vec::new(),
+            body_len: 0,
+            body_capped: false,
+            framing,
+            ending: Ending::Incomplete,
+        };
+        self.building = Some(Building {
+            msg,
+            damaged: false,
+        });
+        self.state = match framing {
+            Framing::None | Framing::ContentLength(0) => {
+                return self.finish(trig, Ending::Complete, out);
+            }
+            Framing::ContentLength(n) => State::Length(n),
+            Framing::Chunked => State::Chunked(Chunk::Size),
+            Framing::UntilClose => State::UntilClose,
+        };
+    }
+
+    /// Consumes chunked-body bytes; returns what is left after the message ended (or nothing).
+    fn chunked<'b>(
+        &mut self,
+        bytes: &'b [u8],
+        carried: At,
+        trig: At,
+        out: &mut Vec<HttpEvent>,
+    ) -> &'b [u8] {
+        let State::Chunked(phase) = &mut self.state else {
+            return bytes;
+        };
+        match phase {
+            Chunk::Size => {
+                let (used, done) = take_line(&mut self.line, bytes);
+                if done {
+                    match httparse::parse_chunk_size(&self.line) {
+                        Ok(httparse::Status::Complete((_, 0))) => *phase = Chunk::Trailer,
+                        Ok(httparse::Status::Complete((_, n))) => *phase = Chunk::Data(n),
+                        _ => {
+                            let reason = format!(
+                                "bad chunk size line {:?}",
+                                String::from_utf8_lossy(&self.line)
+                            );
+                            self.finish_damaged(trig, reason, out);
+                            return &[];
+                        }
+                    }
+                    self.line.clear();
+                } else if self.line.len() > MAX_LINE {
+                    self.finish_damaged(trig, "chunk size line too long".into(), out);
+                    return &[];
+                }
+                &bytes[used..]
+            }
+            Chunk::Data(rem) => {
+                let n = (*rem).min(bytes.len() as u64) as usize;
+                *rem -= n as u64;
+                if *rem == 0 {
+                    *phase = Chunk::DataEnd;
+                }
+                self.store(&bytes[..n], carried);
+                &bytes[n..]
+            }
+            Chunk::DataEnd => {
+                let (used, done) = take_line(&mut self.line, bytes);
+                if done {
+                    self.line.clear();
+                    *phase = Chunk::Size;
+                }
+                &bytes[used..]
+            }
+            Chunk::Trailer => {
+                let (used, done) = take_line(&mut self.line, bytes);
+                if done {
+                    let blank = self.line.iter().all(|b| matches!(b, b'\r' | b'\n'));
+                    self.line.clear();
+                    if blank {
+                        self.finish(trig, Ending::Complete, out);
+                    }
+                } else if self.line.len() > MAX_LINE {
+                    self.finish_damaged(trig, "chunked trailer line too long".into(), out);
+                    return &[];
+                }
+                &bytes[used..]
+            }
+        }
+    }
+
+    fn store(&mut self, bytes: &[u8], carried: At) {
+        if let Some(b) = &mut self.building {
+            b.msg.last = carried;
+            b.msg.body_len += bytes.len() as u64;
+            let room = MAX_BODY.saturating_sub(b.msg.body.len());
+            if bytes.len() > room {
+                b.msg.body_capped = true;
+            }
+            b.msg
+                .body
+                .extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
+    }
+
+    /// Emits the message being built and returns to `Idle`.
+    fn finish(&mut self, trig: At, ending: Ending, out: &mut Vec<HttpEvent>) {
+        if let Some(mut b) = self.building.take() {
+            b.msg.last = trig;
+            b.msg.ending = if b.damaged && ending == Ending::Complete {
+                Ending::Incomplete
+            } else {
+                ending
+            };
+            out.push(HttpEvent::Message(b.msg));
+        }
+        self.state = State::Idle;
+        self.line.clear();
+    }
+
+    fn finish_damaged(&mut self, trig: At, reason: String, out: &mut Vec<HttpEvent>) {
+        out.push(HttpEvent::BadHead { at: trig, reason });
+        self.finish(trig, Ending::Incomplete, out);
+        self.state = State::Resync;
+    }
+
+    fn bad_head(&mut self, at: At, reason: String, out: &mut Vec<HttpEvent>) {
+        out.push(HttpEvent::BadHead { at, reason });
+        self.line.clear();
+        self.head_first = None;
+        self.state = State::Resync;
+    }
+
+    /// The capture lost `len` bytes of this direction.
+    fn gap(&mut self, len: u64, out: &mut Vec<HttpEvent>) {
+        match &mut self.state {
+            // A gap inside a body of known length: count the lost bytes and keep the message framed.
+            State::Length(rem) if len < *rem => {
+                *rem -= len;
+                if let Some(b) = &mut self.building {
+                    b.damaged = true;
+                    b.msg.body_len += len;
+                }
+            }
+            State::Idle | State::Resync => self.state = State::Resync,
+            _ => {
+                let last = self.building.as_ref().map(|b| b.msg.last);
+                if let Some(at) = last {
+                    self.finish(at, Ending::Incomplete, out);
+                }
+                self.line.clear();
+                self.head_first = None;
+                self.state = State::Resync;
+            }
+        }
+    }
+
+    /// The direction ended: by a FIN (`reset == false`, `at` = the FIN) or a reset/the end of the capture.
+    fn end(&mut self, at: Option<At>, reset: bool, out: &mut Vec<HttpEvent>) {
+        let Some(b) = &self.building else {
+            self.state = State::Resync;
+            return;
+        };
+        let at_or_last = at.unwrap_or(b.msg.last);
+        let ending = match (&self.state, at, reset) {
+            (State::UntilClose, Some(_), false) => Ending::Complete,
+            (_, Some(at), false) => Ending::ClosedEarly { at },
+            (_, Some(at), true) => Ending::ResetEarly { at },
+            (_, None, _) => Ending::Incomplete,
+        };
+        let last = if ending == Ending::Complete {
+            at_or_last
+        } else {
+            b.msg.last
+        };
+        self.finish(last, ending, out);
+        self.state = State::Resync;
+    }
+}
+
+/// Appends `bytes` to `line` up to and including the first empty line (`\r\n\r\n` or `\n\n`); returns
+/// the bytes used and whether the head is complete.
+fn take_through_blank_line(line: &mut Vec<u8>, bytes: &[u8]) -> (usize, bool) {
+    let mut used = 0;
+    while used < bytes.len() {
+        let (n, done) = take_line(line, &bytes[used..]);
+        used += n;
+        if !done {
+            break;
+        }
+        if line.ends_with(b"\r\n\r\n") || line.ends_with(b"\n\n") || line == b"\r\n" {
+            return (used, true);
+        }
+        if line.len() > MAX_HEAD {
+            break;
+        }
+    }
+    (used, false)
+}
+
+/// Appends `bytes` to `line` up to and including the next `\n`; returns the bytes used and whether a
+/// line end was reached.
+fn take_line(line: &mut Vec<u8>, bytes: &[u8]) -> (usize, bool) {
+    match bytes.iter().position(|&b| b == b'\n') {
+        Some(i) => {
+            line.extend_from_slice(&bytes[..=i]);
+            (i + 1, true)
+        }
+        None => {
+            let room = (MAX_HEAD + 1).saturating_sub(line.len());
+            line.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            (bytes.len(), false)
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Application protocols recognised in the capture: HTTP/1.1 (and through it CWMP), TLS handshakes,
+//! DNS, DHCP, PPPoE, ICMP and STUN.
+
+pub mod http;

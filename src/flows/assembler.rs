@@ -1,0 +1,466 @@
+//! One direction of a TCP connection turned back into a byte stream.
+//!
+//! Takes: segments as they appear in the capture (sequence number, payload, the frame that carried them,
+//! SYN/FIN flags). Gives: [`Delivery`] events in stream order — bytes with the frame that carried them and
+//! the frame whose arrival made them deliverable, gaps where the capture lost bytes, and the FIN.
+//! Follows RFC 9293 §3.4 sequence-number arithmetic (comparisons modulo 2^32).
+//!
+//! Invariants:
+//! - Bytes are delivered exactly once, in sequence order; a byte already delivered is never delivered again
+//!   (retransmissions and the old part of overlapping segments are dropped: the first copy wins, as in
+//!   Wireshark).
+//! - Out-of-order data waits in `pending`, whose size is bounded by [`PENDING_LIMIT`] bytes; when a hole is
+//!   not filled before the limit is hit, the end of the stream or a reset, the hole is reported as a
+//!   [`Delivery::Gap`] and delivery resumes after it.
+//! - `trigger` is the frame being processed when bytes become deliverable: the frame that completes a
+//!   message, as Wireshark reports it (`tcp.reassemble_out_of_order`).
+
+use crate::time::Timestamp;
+
+/// Most out-of-order bytes one direction holds while waiting for a hole to be filled.
+pub const PENDING_LIMIT: usize = 256 * 1024;
+
+/// What the reassembler hands to the application parser, in stream order.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Delivery<'a> {
+    /// In-order bytes. `frame` carried them; `trigger` is the frame whose arrival released them.
+    Data {
+        bytes: &'a [u8],
+        frame: u64,
+        ts: Timestamp,
+        trigger: u64,
+    },
+    /// `len` bytes that the capture does not hold (lost, or not captured); `frame` is the first frame after
+    /// the hole.
+    Gap { len: u64, frame: u64 },
+    /// The sender's FIN, once every byte before it was delivered.
+    Fin { frame: u64, ts: Timestamp },
+}
+
+/// A segment that arrived ahead of a hole.
+#[derive(Debug)]
+struct Pending {
+    seq: u32,
+    data: Vec<u8>,
+    frame: u64,
+    ts: Timestamp,
+}
+
+/// Counters a connection reports as facts.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StreamStats {
+    /// Bytes delivered in order.
+    pub delivered: u64,
+    /// Segments whose every byte had been delivered already.
+    pub retransmissions: u32,
+    /// Segments that arrived ahead of a hole.
+    pub out_of_order: u32,
+    /// Segments that repeated part of the delivered stream and carried new bytes too.
+    pub overlaps: u32,
+    /// Holes reported, and the bytes they covered.
+    pub gaps: u32,
+    pub gap_bytes: u64,
+    /// The first frame after the first hole, for evidence.
+    pub first_gap_frame: Option<u64>,
+}
+
+/// One direction of a TCP connection.
+#[derive(Debug, Default)]
+pub struct Assembler {
+    /// The sequence number of the next byte to deliver; `None` until a SYN or the first segment sets it.
+    next: Option<u32>,
+    /// The capture did not show this direction's SYN: delivery started mid-stream.
+    pub start_missed: bool,
+    pending: Vec<Pending>,
+    pending_bytes: usize,
+    /// Sequence number the FIN occupies, once seen, and its frame.
+    fin: Option<(u32, u64, Timestamp)>,
+    fin_delivered: bool,
+    pub stats: StreamStats,
+}
+
+/// Signed distance from `b` to `a` in sequence space (RFC 9293: comparisons modulo 2^32).
+fn seq_diff(a: u32, b: u32) -> i64 {
+    i64::from(a.wrapping_sub(b) as i32)
+}
+
+impl Assembler {
+    /// A SYN fixes the stream origin: the first data byte is `isn + 1`. A retransmitted SYN with the same
+    /// ISN changes nothing; a SYN with a new ISN before any data restarts the stream (port reuse).
+    pub fn syn(&mut self, isn: u32) {
+        let origin = isn.wrapping_add(1);
+        if self.stats.delivered == 0 && self.pending.is_empty() {
+            self.next = Some(origin);
+            self.start_missed = false;
+        }
+    }
+
+    /// True once this direction delivered its FIN.
+    pub fn finished(&self) -> bool {
+        self.fin_delivered
+    }
+
+    /// Feeds one segment; calls `out` for every delivery it makes possible, in order.
+    pub fn segment(
+        &mut self,
+        seq: u32,
+        payload: &[u8],
+        fin: bool,
+        frame: u64,
+        ts: Timestamp,
+        out: &mut dyn FnMut(Delivery<'_>),
+    ) {
+        let next = *self.next.get_or_insert_with(|| {
+            self.start_missed = true;
+            seq
+        });
+        if fin && self.fin.is_none() {
+            self.fin = Some((seq.wrapping_add(payload.len() as u32), frame, ts));
+        }
+        if !payload.is_empty() {
+            let d = seq_diff(seq, next);
+            let len = payload.len() as i64;
+            if d + len <= 0 {
+                self.stats.retransmissions += 1;
+            } else if d <= 0 {
+                if d < 0 {
+                    self.stats.overlaps += 1;
+                }
+                let fresh = &payload[(-d) as usize..];
+                self.deliver(fresh, frame, ts, frame, out);
+                self.drain(frame, out);
+            } else {
+                self.stats.out_of_order += 1;
+                self.hold(seq, payload, frame, ts);
+                if self.pending_bytes > PENDING_LIMIT {
+                    self.skip_hole(frame, out);
+                }
+            }
+        }
+        self.deliver_fin_if_due(out);
+    }
+
+    /// The connection was reset or the capture ended: report any hole and deliver what waits behind it.
+    pub fn flush(&mut self, trigger: u64, out: &mut dyn FnMut(Delivery<'_>)) {
+        while !self.pending.is_empty() {
+            self.skip_hole(trigger, out);
+        }
+        if let (Some((fin_seq, _, _)), Some(next)) = (self.fin, self.next) {
+            let hole = seq_diff(fin_seq, next);
+            if hole > 0 && !self.fin_delivered {
+                self.report_gap(hole as u64, trigger, out);
+                self.next = Some(fin_seq);
+            }
+        }
+        self.deliver_fin_if_due(out);
+    }
+
+    fn deliver(
+        &mut self,
+        bytes: &[u8],
+        frame: u64,
+        ts: Timestamp,
+        trigger: u64,
+        out: &mut dyn FnMut(Delivery<'_>),
+    ) {
+        if bytes.is_empty() {
+            return;
+        }
+        let next = self.next.expect("deliver after the origin is set");
+        self.next = Some(next.wrapping_add(bytes.len() as u32));
+        self.stats.delivered += bytes.len() as u64;
+        out(Delivery::Data {
+            bytes,
+            frame,
+            ts,
+            trigger,
+        });
+    }
+
+    /// Delivers waiting segments that the stream has now reached.
+    fn drain(&mut self, trigger: u64, out: &mut dyn FnMut(Delivery<'_>)) {
+        while let Some(first) = self.pending.first() {
+            let next = self.next.expect("origin set");
+            let d = seq_diff(first.seq, next);
+            if d > 0 {
+                break;
+            }
+            let p = self.pending.remove(0);
+            self.pending_bytes -= p.data.len();
+            let skip = (-d) as usize;
+            if skip < p.data.len() {
+                self.deliver(&p.data[skip..], p.frame, p.ts, trigger, out);
+            }
+        }
+    }
+
+    /// Keeps an early segment, ordered by sequence number; an exact duplicate is dropped (first copy wins).
+    fn hold(&mut self, seq: u32, payload: &[u8], frame: u64, ts: Timestamp) {
+        let next = self.next.expect("origin set");
+        let key = seq_diff(seq, next);
+        let at = self
+            .pending
+            .partition_point(|p| seq_diff(p.seq, next) < key);
+        if let Some(same) = self.pending.get(at)
+            && same.seq == seq
+            && same.data.len() >= payload.len()
+        {
+            self.stats.retransmissions += 1;
+            return;
+        }
+        self.pending_bytes += payload.len();
+        self.pending.insert(
+            at,
+            Pending {
+                seq,
+                data: payload.to_vec(),
+                frame,
+                ts,
+            },
+        );
+    }
+
+    /// Gives up on the hole before the first waiting segment: reports it and resumes there.
+    fn skip_hole(&mut self, trigger: u64, out: &mut dyn FnMut(Delivery<'_>)) {
+        let Some((first_seq, first_frame)) = self.pending.first().map(|p| (p.seq, p.frame)) else {
+            return;
+        };
+        let next = self.next.expect("origin set");
+        let hole = seq_diff(first_seq, next);
+        if hole > 0 {
+            self.report_gap(hole as u64, first_frame, out);
+            self.next = Some(first_seq);
+        }
+        self.drain(trigger, out);
+    }
+
+    fn report_gap(&mut self, len: u64, frame: u64, out: &mut dyn FnMut(Delivery<'_>)) {
+        self.stats.gaps += 1;
+        self.stats.gap_bytes += len;
+        self.stats.first_gap_frame.get_or_insert(frame);
+        out(Delivery::Gap { len, frame });
+    }
+
+    fn deliver_fin_if_due(&mut self, out: &mut dyn FnMut(Delivery<'_>)) {
+        if self.fin_delivered {
+            return;
+        }
+        if let (Some((fin_seq, frame, ts)), Some(next)) = (self.fin, self.next)
+            && seq_diff(fin_seq, next) <= 0
+            && self.pending.is_empty()
+        {
+            self.fin_delivered = true;
+            out(Delivery::Fin { frame, ts });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a test sees: text for data (with carrying and triggering frames), gaps and FINs.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Seen {
+        Data(String, u64, u64),
+        Gap(u64, u64),
+        Fin(u64),
+    }
+
+    fn ts(frame: u64) -> Timestamp {
+        Timestamp::new(frame as i64, 0)
+    }
+
+    /// Feeds (seq, payload, fin, frame) segments after a SYN with ISN 999 (first byte is seq 1000).
+    fn run(segments: &[(u32, &str, bool, u64)]) -> (Vec<Seen>, Assembler) {
+        let mut a = Assembler::default();
+        a.syn(999);
+        let mut seen = Vec::new();
+        for &(seq, data, fin, frame) in segments {
+            a.segment(seq, data.as_bytes(), fin, frame, ts(frame), &mut |d| {
+                seen.push(match d {
+                    Delivery::Data {
+                        bytes,
+                        frame,
+                        trigger,
+                        ..
+                    } => Seen::Data(String::from_utf8_lossy(bytes).into(), frame, trigger),
+                    Delivery::Gap { len, frame } => Seen::Gap(len, frame),
+                    Delivery::Fin { frame, .. } => Seen::Fin(frame),
+                })
+            });
+        }
+        (seen, a)
+    }
+
+    fn data(s: &str, frame: u64, trigger: u64) -> Seen {
+        Seen::Data(s.into(), frame, trigger)
+    }
+
+    #[test]
+    fn in_order_segments_are_delivered_as_they_come() {
+        let (seen, a) = run(&[(1000, "abc", false, 4), (1003, "def", false, 5)]);
+        assert_eq!(seen, vec![data("abc", 4, 4), data("def", 5, 5)]);
+        assert_eq!(a.stats.delivered, 6);
+    }
+
+    #[test]
+    fn out_of_order_segment_waits_and_the_filling_frame_triggers_both() {
+        let (seen, a) = run(&[(1003, "def", false, 4), (1000, "abc", false, 5)]);
+        assert_eq!(seen, vec![data("abc", 5, 5), data("def", 4, 5)]);
+        assert_eq!(a.stats.out_of_order, 1);
+    }
+
+    #[test]
+    fn exact_retransmission_is_dropped() {
+        let (seen, a) = run(&[(1000, "abc", false, 4), (1000, "abc", false, 5)]);
+        assert_eq!(seen, vec![data("abc", 4, 4)]);
+        assert_eq!(a.stats.retransmissions, 1);
+    }
+
+    #[test]
+    fn overlapping_segment_delivers_only_its_new_bytes_and_the_first_copy_wins() {
+        let (seen, a) = run(&[(1000, "abc", false, 4), (1001, "XYZdef", false, 5)]);
+        assert_eq!(seen, vec![data("abc", 4, 4), data("Zdef", 5, 5)]);
+        assert_eq!(a.stats.overlaps, 1);
+    }
+
+    #[test]
+    fn overlapping_waiting_segments_are_trimmed_when_drained() {
+        let (seen, _) = run(&[
+            (1003, "defg", false, 4),
+            (1005, "FGhi", false, 5),
+            (1000, "abc", false, 6),
+        ]);
+        assert_eq!(
+            seen,
+            vec![data("abc", 6, 6), data("defg", 4, 6), data("hi", 5, 6)]
+        );
+    }
+
+    #[test]
+    fn duplicate_waiting_segment_is_kept_once() {
+        let (seen, a) = run(&[
+            (1003, "def", false, 4),
+            (1003, "def", false, 5),
+            (1000, "abc", false, 6),
+        ]);
+        assert_eq!(seen, vec![data("abc", 6, 6), data("def", 4, 6)]);
+        assert_eq!(a.stats.retransmissions, 1);
+    }
+
+    #[test]
+    fn fin_is_delivered_after_the_bytes_before_it() {
+        let (seen, a) = run(&[(1003, "def", true, 4), (1000, "abc", false, 5)]);
+        assert_eq!(
+            seen,
+            vec![data("abc", 5, 5), data("def", 4, 5), Seen::Fin(4)]
+        );
+        assert!(a.finished());
+    }
+
+    #[test]
+    fn bare_fin_in_order_is_delivered_once() {
+        let (seen, _) = run(&[
+            (1000, "abc", false, 4),
+            (1003, "", true, 5),
+            (1003, "", true, 6),
+        ]);
+        assert_eq!(seen, vec![data("abc", 4, 4), Seen::Fin(5)]);
+    }
+
+    #[test]
+    fn flush_reports_a_hole_and_delivers_what_waited_behind_it() {
+        let (mut seen, mut a) = run(&[(1000, "abc", false, 4), (1006, "ghi", false, 5)]);
+        a.flush(9, &mut |d| {
+            seen.push(match d {
+                Delivery::Data {
+                    bytes,
+                    frame,
+                    trigger,
+                    ..
+                } => Seen::Data(String::from_utf8_lossy(bytes).into(), frame, trigger),
+                Delivery::Gap { len, frame } => Seen::Gap(len, frame),
+                Delivery::Fin { frame, .. } => Seen::Fin(frame),
+            })
+        });
+        assert_eq!(
+            seen,
+            vec![data("abc", 4, 4), Seen::Gap(3, 5), data("ghi", 5, 9)]
+        );
+        assert_eq!(a.stats.gaps, 1);
+        assert_eq!(a.stats.gap_bytes, 3);
+        assert_eq!(a.stats.first_gap_frame, Some(5));
+    }
+
+    #[test]
+    fn a_hole_that_is_never_filled_is_skipped_once_the_pending_limit_is_hit() {
+        let chunk = "x".repeat(64 * 1024);
+        let mut segs = vec![(1000u32, "a", false, 4u64)];
+        for i in 0..5u32 {
+            segs.push((
+                1002 + i * chunk.len() as u32,
+                chunk.as_str(),
+                false,
+                5 + u64::from(i),
+            ));
+        }
+        let (seen, a) = run(&segs);
+        assert_eq!(seen[0], data("a", 4, 4));
+        assert_eq!(seen[1], Seen::Gap(1, 5));
+        let after_gap: usize = seen[2..]
+            .iter()
+            .map(|s| match s {
+                Seen::Data(t, _, _) => t.len(),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(after_gap, 5 * chunk.len());
+        assert!(a.pending_bytes <= PENDING_LIMIT);
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_around() {
+        let mut a = Assembler::default();
+        a.syn(u32::MAX - 2);
+        let mut got = Vec::new();
+        a.segment(u32::MAX - 1, b"ab", false, 1, ts(1), &mut |d| {
+            if let Delivery::Data { bytes, .. } = d {
+                got.extend_from_slice(bytes)
+            }
+        });
+        a.segment(0, b"cd", false, 2, ts(2), &mut |d| {
+            if let Delivery::Data { bytes, .. } = d {
+                got.extend_from_slice(bytes)
+            }
+        });
+        assert_eq!(got, b"abcd");
+    }
+
+    #[test]
+    fn stream_without_syn_starts_at_the_first_segment_and_says_so() {
+        let mut a = Assembler::default();
+        let mut got = Vec::new();
+        a.segment(5000, b"HTTP/1.1", false, 7, ts(7), &mut |d| {
+            if let Delivery::Data { bytes, .. } = d {
+                got.extend_from_slice(bytes)
+            }
+        });
+        assert!(a.start_missed);
+        assert_eq!(got, b"HTTP/1.1");
+    }
+
+    #[test]
+    fn retransmitted_syn_with_the_same_isn_keeps_the_origin() {
+        let mut a = Assembler::default();
+        a.syn(10);
+        a.syn(10);
+        let mut got = Vec::new();
+        a.segment(11, b"x", false, 3, ts(3), &mut |d| {
+            if let Delivery::Data { bytes, .. } = d {
+                got.extend_from_slice(bytes)
+            }
+        });
+        assert_eq!(got, b"x");
+    }
+}

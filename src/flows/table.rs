@@ -1,0 +1,528 @@
+//! The TCP connection table: segments in, per-connection facts and reassembled streams out.
+//!
+//! Takes: decoded TCP segments with their frame. Gives: calls to a [`StreamSink`] — once per connection
+//! when its first payload arrives (the sink decides, by content, whether the connection is worth
+//! following), then every in-order [`Delivery`] of followed connections, then the close — and, at the end,
+//! the [`ConnFacts`] of every connection the checks may need.
+//!
+//! Invariants (bounded memory whatever the capture holds):
+//! - A connection the sink declines keeps no stream state: its later segments cost one hash lookup and a
+//!   few counter updates, with no allocation (the path gigabytes of bulk traffic take).
+//! - At most [`MAX_LIVE`] connections are live; beyond that the idlest are retired first.
+//! - Retired connections are kept as facts only when they can matter to a check — they carried HTTP or TLS,
+//!   or never carried payload (refused, unanswered, opened and closed empty) — and at most
+//!   [`MAX_ARCHIVED`] of them; the rest are counted in [`TableStats`].
+//! - Connection ids number every TCP connection in order of first appearance, as Wireshark's `tcp.stream`
+//!   does; a SYN on a closed connection's ports starts a new connection (port reuse).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::decode::TcpSegment;
+use crate::flows::assembler::{Assembler, Delivery};
+use crate::flows::conn::{AppKind, At, ConnFacts};
+
+/// Live connections held at once.
+pub const MAX_LIVE: usize = 65_536;
+/// Retired connections whose facts are kept for the checks.
+pub const MAX_ARCHIVED: usize = 50_000;
+
+/// What the sink wants done with a connection after seeing its first payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interest {
+    /// Reassemble both directions and deliver them.
+    Follow(AppKind),
+    /// Not ours to read yet (a mid-stream start that did not look like a message boundary): ask again at
+    /// the next payload.
+    Undecided,
+    /// Not followed: keep only the TCP facts.
+    Ignore,
+}
+
+/// The application layer's side of the table.
+pub trait StreamSink {
+    /// Per-connection application state.
+    type App: Default;
+    /// The first payload of a connection (or of a still-undecided one), from the client when `from_client`.
+    fn classify(&mut self, conn: &mut ConnFacts, payload: &[u8], from_client: bool) -> Interest;
+    /// In-order bytes, gaps and FINs of a followed connection.
+    fn deliver(
+        &mut self,
+        conn: &ConnFacts,
+        app: &mut Self::App,
+        from_client: bool,
+        d: Delivery<'_>,
+    );
+    /// The connection is over (both FINs, a RST, or the end of the capture); `trigger` is the frame that
+    /// ended it (for the end of the capture, the last frame).
+    fn close(&mut self, conn: &ConnFacts, app: &mut Self::App, trigger: u64);
+}
+
+/// Counters for what the table could not keep.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableStats {
+    pub connections: u64,
+    /// Connections retired early because the live table was full.
+    pub evicted: u64,
+    /// Retired connections whose facts were not kept (the archive was full).
+    pub facts_dropped: u64,
+}
+
+/// Both endpoints, the lower one first, so both directions find the same entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key(SocketAddr, SocketAddr);
+
+impl Key {
+    fn of(a: SocketAddr, b: SocketAddr) -> Key {
+        if a <= b { Key(a, b) } else { Key(b, a) }
+    }
+}
+
+enum Streams {
+    /// No payload yet, or undecided: the assemblers run so nothing is lost when the sink says yes.
+    Watching([Assembler; 2]),
+    Following([Assembler; 2]),
+    Ignored,
+}
+
+struct Live<A> {
+    facts: ConnFacts,
+    streams: Streams,
+    app: A,
+    /// Payload segments examined while undecided; a mid-stream connection is given up after a few.
+    looks: u8,
+    /// The sink was told the connection closed.
+    done: bool,
+}
+
+/// Payload segments a mid-stream connection may show before it is ignored.
+const MAX_LOOKS: u8 = 16;
+
+pub struct FlowTable<A> {
+    live: HashMap<Key, Live<A>>,
+    archive: Vec<ConnFacts>,
+    next_id: u32,
+    pub stats: TableStats,
+}
+
+impl<A: Default> Default for FlowTable<A> {
+    fn default() -> Self {
+        FlowTable {
+            live: HashMap::new(),
+            archive: Vec::new(),
+            next_id: 0,
+            stats: TableStats::default(),
+        }
+    }
+}
+
+impl<A: Default> FlowTable<A> {
+    /// Feeds one TCP segment from `src` to `dst`, carried by frame `at`.
+    pub fn segment<S: StreamSink<App = A>>(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        seg: &TcpSegment<'_>,
+        at: At,
+        sink: &mut S,
+    ) {
+        let key = Key::of(src, dst);
+        let reuse = seg.flags.syn && !seg.flags.ack && self.live.get(&key).is_some_and(|l| l.done);
+        if reuse {
+            let old = self.live.remove(&key).expect("checked above");
+            self.retire(old, at.frame, sink);
+        }
+        if !self.live.contains_key(&key) {
+            if self.live.len() >= MAX_LIVE {
+                self.evict_idlest(at.frame, sink);
+            }
+            let facts = ConnFacts::new(self.next_id, src, dst, seg.flags, at);
+            self.next_id += 1;
+            self.stats.connections += 1;
+            self.live.insert(
+                key,
+                Live {
+                    facts,
+                    streams: Streams::Watching(Default::default()),
+                    app: A::default(),
+                    looks: 0,
+                    done: false,
+                },
+            );
+        }
+        let live = self.live.get_mut(&key).expect("inserted above");
+        Self::feed(live, src, seg, at, sink);
+        if live.facts.closed() && !live.done {
+            // The entry stays live so that the last ACKs and retransmitted FINs land on this connection
+            // instead of opening a phantom one; it is retired on port reuse, eviction or the end.
+            Self::close(live, at.frame, sink);
+        }
+    }
+
+    /// The capture ended: flush and close every live connection; returns the facts of every kept
+    /// connection, in order of first appearance.
+    pub fn finish<S: StreamSink<App = A>>(
+        mut self,
+        last_frame: u64,
+        sink: &mut S,
+    ) -> (Vec<ConnFacts>, TableStats) {
+        let mut rest: Vec<Live<A>> = self.live.drain().map(|(_, l)| l).collect();
+        rest.sort_by_key(|l| l.facts.id);
+        for l in rest {
+            self.retire(l, last_frame, sink);
+        }
+        self.archive.sort_by_key(|f| f.id);
+        (self.archive, self.stats)
+    }
+
+    fn feed<S: StreamSink<App = A>>(
+        live: &mut Live<A>,
+        src: SocketAddr,
+        seg: &TcpSegment<'_>,
+        at: At,
+        sink: &mut S,
+    ) {
+        let dir = live.facts.dir_of(src);
+        live.facts.observe(dir, seg.flags, seg.payload.len(), at);
+        if !seg.payload.is_empty()
+            && let Streams::Watching(_) = live.streams
+        {
+            Self::decide(live, src, seg.payload, sink);
+        }
+        let dir = live.facts.dir_of(src);
+        let from_client = dir == 0;
+        match &mut live.streams {
+            Streams::Ignored => {}
+            Streams::Watching(asm) => {
+                if seg.flags.syn {
+                    asm[dir].syn(seg.seq);
+                }
+            }
+            Streams::Following(asm) => {
+                let a = &mut asm[dir];
+                if seg.flags.syn {
+                    a.syn(seg.seq);
+                } else {
+                    let (facts, app) = (&live.facts, &mut live.app);
+                    a.segment(
+                        seg.seq,
+                        seg.payload,
+                        seg.flags.fin,
+                        at.frame,
+                        at.ts,
+                        &mut |d| sink.deliver(facts, app, from_client, d),
+                    );
+                }
+                if seg.flags.rst {
+                    let (facts, app) = (&live.facts, &mut live.app);
+                    for (i, a) in asm.iter_mut().enumerate() {
+                        a.flush(at.frame, &mut |d| sink.deliver(facts, app, i == 0, d));
+                    }
+                }
+                live.facts.streams = [asm[0].stats, asm[1].stats];
+            }
+        }
+    }
+
+    /// Asks the sink about a connection's payload; switches the streams to following or ignored.
+    fn decide<S: StreamSink<App = A>>(
+        live: &mut Live<A>,
+        src: SocketAddr,
+        payload: &[u8],
+        sink: &mut S,
+    ) {
+        let before = live.facts.client;
+        let from_client = src == live.facts.client;
+        let interest = sink.classify(&mut live.facts, payload, from_client);
+        live.looks = live.looks.saturating_add(1);
+        let old = std::mem::replace(&mut live.streams, Streams::Ignored);
+        live.streams = match (interest, old) {
+            (Interest::Follow(kind), Streams::Watching(mut asm)) => {
+                live.facts.app = kind;
+                if live.facts.client != before {
+                    asm.swap(0, 1);
+                }
+                Streams::Following(asm)
+            }
+            (Interest::Undecided, Streams::Watching(asm))
+                if live.facts.start_missed && live.looks < MAX_LOOKS =>
+            {
+                Streams::Watching(asm)
+            }
+            _ => {
+                if live.facts.app == AppKind::None {
+                    live.facts.app = AppKind::Other;
+                }
+                Streams::Ignored
+            }
+        };
+    }
+
+    /// Flushes a followed connection's streams and tells the sink it closed.
+    fn close<S: StreamSink<App = A>>(l: &mut Live<A>, trigger: u64, sink: &mut S) {
+        l.done = true;
+        if let Streams::Following(asm) = &mut l.streams {
+            let (facts, app) = (&l.facts, &mut l.app);
+            for (i, a) in asm.iter_mut().enumerate() {
+                a.flush(trigger, &mut |d| sink.deliver(facts, app, i == 0, d));
+            }
+            l.facts.streams = [asm[0].stats, asm[1].stats];
+            sink.close(&l.facts, &mut l.app, trigger);
+        }
+        l.streams = Streams::Ignored;
+    }
+
+    /// Closes a connection if still open, and keeps its facts if they can matter to a check.
+    fn retire<S: StreamSink<App = A>>(&mut self, mut l: Live<A>, trigger: u64, sink: &mut S) {
+        if !l.done {
+            Self::close(&mut l, trigger, sink);
+        }
+        let attempted = l.facts.syn_count > 0 || l.facts.syn_ack.is_some();
+        let matters = match l.facts.app {
+            AppKind::Http | AppKind::Tls => true,
+            AppKind::None => attempted,
+            AppKind::Other => false,
+        };
+        if !matters {
+            return;
+        }
+        if self.archive.len() < MAX_ARCHIVED {
+            self.archive.push(l.facts);
+        } else {
+            self.stats.facts_dropped += 1;
+        }
+    }
+
+    /// Retires the least recently active eighth of the live table (amortises the scan).
+    fn evict_idlest<S: StreamSink<App = A>>(&mut self, trigger: u64, sink: &mut S) {
+        let mut by_age: Vec<(u64, Key)> = self
+            .live
+            .iter()
+            .map(|(k, l)| (l.facts.last.frame, *k))
+            .collect();
+        by_age.sort_unstable_by_key(|(frame, _)| *frame);
+        for (_, key) in by_age.into_iter().take(MAX_LIVE / 8) {
+            if let Some(l) = self.live.remove(&key) {
+                self.stats.evicted += 1;
+                self.retire(l, trigger, sink);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::TcpFlags;
+    use crate::time::Timestamp;
+
+    /// Follows connections whose payload starts like HTTP; records what it is told.
+    #[derive(Default)]
+    struct Recorder {
+        text: HashMap<(u32, bool), String>,
+        closed: Vec<(u32, u64)>,
+        classified: u32,
+    }
+
+    impl StreamSink for Recorder {
+        type App = ();
+        fn classify(&mut self, c: &mut ConnFacts, payload: &[u8], from_client: bool) -> Interest {
+            self.classified += 1;
+            if payload.starts_with(b"GET ")
+                && !from_client
+                && c.roles == crate::flows::RoleSource::FirstSender
+            {
+                c.swap_roles(crate::flows::RoleSource::Content);
+            }
+            if payload.starts_with(b"GET ") || payload.starts_with(b"HTTP/") {
+                Interest::Follow(AppKind::Http)
+            } else if payload.starts_with(b"?") {
+                Interest::Undecided
+            } else {
+                Interest::Ignore
+            }
+        }
+        fn deliver(&mut self, c: &ConnFacts, _: &mut (), from_client: bool, d: Delivery<'_>) {
+            let t = self.text.entry((c.id, from_client)).or_default();
+            match d {
+                Delivery::Data { bytes, .. } => t.push_str(&String::from_utf8_lossy(bytes)),
+                Delivery::Gap { len, .. } => t.push_str(&format!("<gap {len}>")),
+                Delivery::Fin { .. } => t.push_str("<fin>"),
+            }
+        }
+        fn close(&mut self, c: &ConnFacts, _: &mut (), trigger: u64) {
+            self.closed.push((c.id, trigger));
+        }
+    }
+
+    const CLI: &str = "10.0.0.1:40000";
+    const SRV: &str = "10.0.0.2:7547";
+
+    struct Run {
+        table: FlowTable<()>,
+        sink: Recorder,
+        frame: u64,
+    }
+
+    impl Run {
+        fn new() -> Run {
+            Run {
+                table: FlowTable::default(),
+                sink: Recorder::default(),
+                frame: 0,
+            }
+        }
+        /// One segment; `flags` is a string of S A F R.
+        fn seg(&mut self, from: &str, to: &str, flags: &str, seq: u32, payload: &str) -> &mut Run {
+            self.frame += 1;
+            let seg = TcpSegment {
+                src_port: 0,
+                dst_port: 0,
+                seq,
+                ack: 0,
+                flags: TcpFlags {
+                    syn: flags.contains('S'),
+                    ack: flags.contains('A'),
+                    fin: flags.contains('F'),
+                    rst: flags.contains('R'),
+                    psh: false,
+                },
+                window: 0,
+                payload: payload.as_bytes(),
+            };
+            let at = At {
+                frame: self.frame,
+                ts: Timestamp::new(self.frame as i64, 0),
+            };
+            self.table.segment(
+                from.parse().unwrap(),
+                to.parse().unwrap(),
+                &seg,
+                at,
+                &mut self.sink,
+            );
+            self
+        }
+        fn finish(self) -> (Vec<ConnFacts>, TableStats, Recorder) {
+            let mut sink = self.sink;
+            let (facts, stats) = self.table.finish(self.frame, &mut sink);
+            (facts, stats, sink)
+        }
+    }
+
+    fn handshake(r: &mut Run) {
+        r.seg(CLI, SRV, "S", 99, "")
+            .seg(SRV, CLI, "SA", 499, "")
+            .seg(CLI, SRV, "A", 100, "");
+    }
+
+    #[test]
+    fn followed_connection_delivers_both_directions_and_closes_at_the_second_fin() {
+        let mut r = Run::new();
+        handshake(&mut r);
+        r.seg(CLI, SRV, "A", 100, "GET / HTTP/1.1\r\n\r\n");
+        r.seg(SRV, CLI, "AF", 500, "HTTP/1.1 204 No Content\r\n\r\n");
+        r.seg(CLI, SRV, "AF", 118, "");
+        r.seg(SRV, CLI, "A", 528, "");
+        let (facts, stats, sink) = r.finish();
+        assert_eq!(sink.text[&(0, true)], "GET / HTTP/1.1\r\n\r\n<fin>");
+        assert_eq!(
+            sink.text[&(0, false)],
+            "HTTP/1.1 204 No Content\r\n\r\n<fin>"
+        );
+        assert_eq!(sink.closed, vec![(0, 6)]);
+        assert_eq!(
+            stats.connections, 1,
+            "the last ACK must not open a phantom connection"
+        );
+        assert_eq!(facts.len(), 1);
+        assert_eq!(facts[0].app, AppKind::Http);
+        assert_eq!(facts[0].established.map(|a| a.frame), Some(3));
+    }
+
+    #[test]
+    fn ignored_connection_keeps_no_stream_and_no_archived_facts() {
+        let mut r = Run::new();
+        handshake(&mut r);
+        r.seg(CLI, SRV, "A", 100, "SSH-2.0-OpenSSH\r\n");
+        r.seg(CLI, SRV, "A", 117, "GET / HTTP/1.1\r\n\r\n");
+        let (facts, stats, sink) = r.finish();
+        assert!(sink.text.is_empty());
+        assert_eq!(
+            sink.classified, 1,
+            "an ignored connection is not classified again"
+        );
+        assert!(facts.is_empty());
+        assert_eq!(stats.connections, 1);
+    }
+
+    #[test]
+    fn unanswered_syns_and_refused_connections_are_kept_as_facts() {
+        let mut r = Run::new();
+        r.seg(CLI, SRV, "S", 99, "").seg(CLI, SRV, "S", 99, "");
+        r.seg("10.0.0.1:40001", SRV, "S", 7, "")
+            .seg(SRV, "10.0.0.1:40001", "RA", 0, "");
+        let (facts, _, _) = r.finish();
+        assert_eq!(facts.len(), 2);
+        assert_eq!(facts[0].syn_count, 2);
+        assert!(facts[0].syn_ack.is_none());
+        let rst = facts[1].rst.expect("refused");
+        assert!(!rst.from_client);
+        assert_eq!(rst.at.frame, 4);
+    }
+
+    #[test]
+    fn a_syn_on_a_closed_connections_ports_starts_a_new_connection() {
+        let mut r = Run::new();
+        handshake(&mut r);
+        r.seg(CLI, SRV, "AR", 100, "");
+        handshake(&mut r);
+        let (facts, stats, _) = r.finish();
+        assert_eq!(stats.connections, 2);
+        assert_eq!(facts.iter().map(|f| f.id).collect::<Vec<_>>(), vec![0, 1]);
+    }
+
+    #[test]
+    fn reset_flushes_waiting_data_with_a_gap_and_closes() {
+        let mut r = Run::new();
+        handshake(&mut r);
+        r.seg(CLI, SRV, "A", 100, "GET /a");
+        r.seg(CLI, SRV, "A", 110, "tail");
+        r.seg(SRV, CLI, "R", 500, "");
+        let (_, _, sink) = r.finish();
+        assert_eq!(sink.text[&(0, true)], "GET /a<gap 4>tail");
+        assert_eq!(sink.closed, vec![(0, 6)]);
+    }
+
+    #[test]
+    fn mid_stream_connection_is_followed_from_the_first_message_boundary() {
+        let mut r = Run::new();
+        r.seg(
+            SRV,
+            CLI,
+            "A",
+            900,
+            "?body of a message whose start was missed",
+        );
+        r.seg(CLI, SRV, "A", 5000, "GET /next HTTP/1.1\r\n\r\n");
+        let (facts, _, sink) = r.finish();
+        assert_eq!(sink.text[&(0, true)], "GET /next HTTP/1.1\r\n\r\n");
+        assert!(facts[0].start_missed);
+    }
+
+    #[test]
+    fn a_full_live_table_retires_the_idlest_connections_and_stays_bounded() {
+        let mut r = Run::new();
+        for i in 0..(MAX_LIVE + 10) {
+            let port = 1024 + (i % 60_000);
+            let host = i / 60_000;
+            r.seg(&format!("10.1.0.{host}:{port}"), SRV, "S", 1, "");
+        }
+        assert!(r.table.live.len() <= MAX_LIVE);
+        let (facts, stats, _) = r.finish();
+        assert!(stats.evicted > 0);
+        assert_eq!(stats.connections, (MAX_LIVE + 10) as u64);
+        assert_eq!(facts.len() as u64 + stats.facts_dropped, stats.connections);
+        assert!(facts.len() <= MAX_ARCHIVED);
+    }
+}
