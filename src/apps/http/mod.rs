@@ -146,7 +146,7 @@ mod tests {
             self.out
                 .iter()
                 .filter_map(|e| match e {
-                    HttpEvent::Message(m) => Some(m),
+                    HttpEvent::Message(m) => Some(&**m),
                     HttpEvent::BadHead { .. } => None,
                 })
                 .collect()

@@ -33,7 +33,7 @@ const METHODS: &[&str] = &[
 /// What a direction produces.
 #[derive(Debug)]
 pub enum HttpEvent {
-    Message(HttpMessage),
+    Message(Box<HttpMessage>),
     /// A message head that could not be parsed; the direction re-synchronises afterwards.
     BadHead {
         at: At,
@@ -348,7 +348,7 @@ impl HttpDirection {
             } else {
                 ending
             };
-            out.push(HttpEvent::Message(b.msg));
+            out.push(HttpEvent::Message(Box::new(b.msg)));
         }
         self.state = State::Idle;
         self.line.clear();
