@@ -1,0 +1,151 @@
+//! The application layer's side of the TCP table: which connections to follow, and what their streams
+//! turn into.
+//!
+//! Takes: first payloads (to classify by content, never by port) and reassembled deliveries. Gives:
+//! [`Message`]s with their SOAP reading, TLS handshake facts per connection, and HTTP problems.
+//! Bodies are parsed as soon as a message completes and then dropped, so memory holds only the messages'
+//! compact readings.
+
+use crate::apps::http::{HttpConn, HttpEvent, HttpMessage, looks_like_start};
+use crate::apps::tls::{TlsConn, looks_like_tls};
+use crate::cwmp::{SoapOutcome, parse_envelope};
+use crate::facts::{EXCERPT_CHARS, HttpProblem, Message, TlsSession};
+use crate::flows::{AppKind, ConnFacts, Delivery, Interest, RoleSource, StreamSink};
+
+/// Per-connection application state.
+#[derive(Default)]
+pub enum App {
+    #[default]
+    Unset,
+    Http(Box<HttpConn>),
+    Tls(Box<TlsConn>),
+}
+
+/// Collects what the followed connections say.
+#[derive(Default)]
+pub struct Streams {
+    pub messages: Vec<Message>,
+    pub http_problems: Vec<HttpProblem>,
+    pub tls: Vec<TlsSession>,
+    events: Vec<HttpEvent>,
+}
+
+/// A request line needs the method and a space; a status line `HTTP/1.`: a fragment shorter than that
+/// is not enough to start following a connection.
+fn starts_request(payload: &[u8]) -> bool {
+    payload.len() >= 4 && looks_like_start(payload, true) && payload.contains(&b' ')
+}
+
+fn starts_response(payload: &[u8]) -> bool {
+    payload.starts_with(b"HTTP/1.")
+}
+
+impl Streams {
+    fn take_events(&mut self, conn: u32) {
+        for ev in std::mem::take(&mut self.events) {
+            match ev {
+                HttpEvent::Message(m) => self.add_message(*m),
+                HttpEvent::BadHead { at, reason } => self.http_problems.push(HttpProblem { conn, at, reason }),
+            }
+        }
+    }
+
+    fn add_message(&mut self, mut http: HttpMessage) {
+        let body = std::mem::take(&mut http.body);
+        let soap = if http.body_len == 0 {
+            SoapOutcome::Empty
+        } else if let Some(coding) = http.header("Content-Encoding").filter(|c| !c.eq_ignore_ascii_case("identity")) {
+            SoapOutcome::NotSoap {
+                reason: format!("body compressed with {coding}"),
+            }
+        } else {
+            parse_envelope(&body)
+        };
+        let excerpt = matches!(soap, SoapOutcome::NotSoap { .. } | SoapOutcome::Malformed { .. })
+            .then(|| excerpt(&body));
+        self.messages.push(Message {
+            index: self.messages.len(),
+            http,
+            soap,
+            excerpt,
+        });
+    }
+
+    /// Orders the messages by their completing frame (as Wireshark lists them) and numbers them.
+    pub fn finish(mut self) -> Self {
+        self.messages.sort_by_key(|m| (m.http.last.frame, m.index));
+        for (i, m) in self.messages.iter_mut().enumerate() {
+            m.index = i;
+        }
+        self
+    }
+}
+
+/// The first characters of a body, printable, for evidence.
+fn excerpt(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .chars()
+        .filter(|c| !c.is_control() || *c == ' ')
+        .take(EXCERPT_CHARS)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+impl StreamSink for Streams {
+    type App = App;
+
+    fn classify(&mut self, conn: &mut ConnFacts, payload: &[u8], from_client: bool) -> Interest {
+        let guessed = conn.roles == RoleSource::FirstSender;
+        if starts_request(payload) {
+            if !from_client && guessed {
+                conn.swap_roles(RoleSource::Content);
+            }
+            Interest::Follow(AppKind::Http)
+        } else if starts_response(payload) {
+            if from_client && guessed {
+                conn.swap_roles(RoleSource::Content);
+            }
+            Interest::Follow(AppKind::Http)
+        } else if looks_like_tls(payload) && !conn.start_missed {
+            Interest::Follow(AppKind::Tls)
+        } else if conn.start_missed {
+            Interest::Undecided
+        } else {
+            Interest::Ignore
+        }
+    }
+
+    fn deliver(&mut self, conn: &ConnFacts, app: &mut App, from_client: bool, d: Delivery<'_>) {
+        if let App::Unset = app {
+            *app = match conn.app {
+                AppKind::Tls => App::Tls(Box::default()),
+                _ => App::Http(Box::default()),
+            };
+        }
+        match app {
+            App::Http(h) => {
+                h.deliver(conn, from_client, d, &mut self.events);
+                if !self.events.is_empty() {
+                    self.take_events(conn.id);
+                }
+            }
+            App::Tls(t) => t.deliver(from_client, d),
+            App::Unset => {}
+        }
+    }
+
+    fn close(&mut self, conn: &ConnFacts, app: &mut App, _trigger: u64) {
+        match std::mem::take(app) {
+            App::Http(mut h) => {
+                h.close(conn, &mut self.events);
+                self.take_events(conn.id);
+            }
+            App::Tls(t) => self.tls.push(TlsSession {
+                conn: conn.id,
+                facts: t.facts().clone(),
+            }),
+            App::Unset => {}
+        }
+    }
+}

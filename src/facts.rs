@@ -1,0 +1,96 @@
+//! The facts one pass over a capture yields, as the checks read them.
+//!
+//! Takes: nothing (a plain model filled by [`crate::engine`]). Gives: [`Facts`] — what the capture file
+//! is, every TCP connection that can matter, every HTTP message with its SOAP reading, and the
+//! non-HTTP evidence (TLS handshakes, DNS, DHCP, PPPoE, ICMP, STUN) — each item with its frames.
+//! Everything here is bounded: bodies are dropped after parsing, and each list has a cap whose overflow
+//! is counted (DESIGN.md §6).
+
+use crate::apps::http::HttpMessage;
+use crate::capture::CaptureInfo;
+use crate::cwmp::{Envelope, SoapOutcome};
+use crate::flows::{At, ConnFacts, TableStats};
+
+/// Longest excerpt of a non-SOAP body kept as evidence.
+pub const EXCERPT_CHARS: usize = 160;
+
+/// One reconstructed HTTP message and what its body says.
+#[derive(Debug)]
+pub struct Message {
+    /// Position in frame order (of the completing frame).
+    pub index: usize,
+    /// The message; `body` is emptied once parsed (see `soap` and `excerpt`).
+    pub http: HttpMessage,
+    /// The SOAP reading of the body.
+    pub soap: SoapOutcome,
+    /// The start of a body that is not SOAP (an HTML error page, …), for evidence.
+    pub excerpt: Option<String>,
+}
+
+impl Message {
+    pub fn envelope(&self) -> Option<&Envelope> {
+        match &self.soap {
+            SoapOutcome::Envelope(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The SOAP body's first element's local name (`Inform`, `Fault`, …): the `rpc` of DESIGN.md §3.
+    pub fn rpc(&self) -> Option<&str> {
+        self.envelope().and_then(|e| e.rpc()).map(|r| r.name.as_str())
+    }
+
+    /// No body bytes at all, or only white space, or a SOAP envelope with an empty Body.
+    pub fn is_empty_body(&self) -> bool {
+        match &self.soap {
+            SoapOutcome::Empty => true,
+            SoapOutcome::Envelope(e) => e.rpc().is_none(),
+            _ => false,
+        }
+    }
+
+    pub fn at(&self) -> At {
+        self.http.last
+    }
+}
+
+/// A finding from the HTTP layer that is not a message (an unparseable head).
+#[derive(Debug, Clone)]
+pub struct HttpProblem {
+    pub conn: u32,
+    pub at: At,
+    pub reason: String,
+}
+
+/// What the pass could not keep, so the report can say so.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Limits {
+    pub table: TableStats,
+    /// Frames whose link type is not decoded.
+    pub unsupported_frames: u64,
+    /// Frames that could not be decoded (bad headers).
+    pub malformed_frames: u64,
+    /// IP fragments (their transport is not reassembled).
+    pub ip_fragments: u64,
+    /// Items not kept because a list was full.
+    pub dropped_items: u64,
+}
+
+/// Everything one pass over the capture found.
+#[derive(Debug)]
+pub struct Facts {
+    pub capture: CaptureInfo,
+    pub conns: Vec<ConnFacts>,
+    pub messages: Vec<Message>,
+    pub http_problems: Vec<HttpProblem>,
+    pub limits: Limits,
+}
+
+impl Facts {
+    pub fn conn(&self, id: u32) -> Option<&ConnFacts> {
+        self.conns
+            .binary_search_by_key(&id, |c| c.id)
+            .ok()
+            .map(|i| &self.conns[i])
+    }
+}

@@ -1,0 +1,296 @@
+//! CWMP sessions (CPE→ACS) rebuilt from the capture's HTTP exchanges.
+//!
+//! Takes: [`Facts`] (messages and connections). Gives: [`CwmpSession`]s in order of their first request —
+//! each with its exchanges, the transitions the table in [`crate::sessions::cwmp_table`] made, its
+//! Informs, the authentication challenges it met, and how it ended.
+//!
+//! Rules (TR-069 §3.4, §3.7.1):
+//! - CWMP is recognised by content: a connection is CWMP when one of its messages is a CWMP envelope (or a
+//!   malformed Inform); other POST-only connections between the same CPE and ACS belong to it too (a CPE
+//!   may continue a session, or answer a challenge, on a new TCP connection).
+//! - A session begins at an Inform. An Inform that repeats a challenged Inform with credentials continues
+//!   the session; any other Inform before the session ended supersedes it.
+//! - A 401 leaves the state as it was before the challenged request; a 401 to a request that carried
+//!   credentials ends the session (TR-069 §3.4.4). A redirect likewise leaves the state unchanged.
+//! - Requests without an Inform before them in the capture form a session marked `joined`.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use crate::facts::{Facts, Message};
+use crate::sessions::cwmp_table::{Event, Failure, State, step};
+use crate::sessions::exchange::{Exchange, RESPONSE_TIMEOUT_SECS, Req, Resp, Silence, exchanges_of};
+
+/// One transition the table made, for evidence and ladders.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// Index into the session's `exchanges`.
+    pub exchange: usize,
+    pub from: State,
+    pub to: State,
+}
+
+/// How a session ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The ACS's empty response (message index) ended it.
+    Completed { end: usize },
+    /// It failed in `state`; `exchange` (index into `exchanges`) is where, when an exchange shows it.
+    Failed {
+        failure: Failure,
+        state: State,
+        exchange: Option<usize>,
+    },
+    /// The capture ended less than 30 s after the session's last message: its end is not in the capture.
+    Open { state: State },
+}
+
+/// One CWMP session.
+#[derive(Clone, Debug)]
+pub struct CwmpSession {
+    pub cpe: IpAddr,
+    pub acs: SocketAddr,
+    /// TCP connections the session used, in order.
+    pub conns: Vec<u32>,
+    pub exchanges: Vec<Exchange>,
+    pub steps: Vec<Step>,
+    /// Message indices of every Inform POST of the session (a challenged one and its repetition).
+    pub informs: Vec<usize>,
+    /// Message indices of the 401 responses the session met.
+    pub challenges: Vec<usize>,
+    /// The capture began after the session's Inform.
+    pub joined: bool,
+    pub outcome: Outcome,
+}
+
+impl CwmpSession {
+    /// The last Inform the CPE sent in this session (the one that counts).
+    pub fn inform<'f>(&self, facts: &'f Facts) -> Option<&'f Message> {
+        self.informs.last().map(|&i| &facts.messages[i])
+    }
+
+    pub fn completed(&self) -> bool {
+        matches!(self.outcome, Outcome::Completed { .. })
+    }
+
+    /// The first message of the session.
+    pub fn first_message(&self) -> Option<usize> {
+        self.exchanges.first().map(|e| e.request)
+    }
+}
+
+/// True when the message is CWMP by content.
+fn is_cwmp(m: &Message) -> bool {
+    use crate::cwmp::SoapOutcome;
+    match &m.soap {
+        SoapOutcome::Envelope(e) => e.cwmp_ns.is_some(),
+        SoapOutcome::Malformed { rpc_hint, .. } => rpc_hint.as_deref() == Some("Inform"),
+        _ => false,
+    }
+}
+
+/// The CWMP exchanges of the capture, in order of their requests.
+pub fn cwmp_exchanges(facts: &Facts) -> Vec<Exchange> {
+    let mut by_conn: HashMap<u32, Vec<usize>> = HashMap::new();
+    for m in &facts.messages {
+        by_conn.entry(m.http.conn).or_default().push(m.index);
+    }
+    let cwmp_pairs: Vec<(IpAddr, SocketAddr)> = by_conn
+        .iter()
+        .filter(|(_, msgs)| msgs.iter().any(|&i| is_cwmp(&facts.messages[i])))
+        .filter_map(|(id, _)| facts.conn(*id).map(|c| (c.client.ip(), c.server)))
+        .collect();
+    let mut out = Vec::new();
+    for (id, msgs) in &by_conn {
+        let Some(conn) = facts.conn(*id) else { continue };
+        let cwmp = msgs.iter().any(|&i| is_cwmp(&facts.messages[i]));
+        let same_pair_posts = cwmp_pairs.contains(&(conn.client.ip(), conn.server))
+            && msgs
+                .iter()
+                .all(|&i| facts.messages[i].http.method().is_none_or(|m| m == "POST"));
+        if cwmp || same_pair_posts {
+            out.extend(exchanges_of(facts, conn, msgs));
+        }
+    }
+    out.sort_by_key(|e| facts.messages[e.request].http.first.frame);
+    out
+}
+
+/// Rebuilds every CWMP session of the capture.
+pub fn build_sessions(facts: &Facts) -> Vec<CwmpSession> {
+    let mut runner = Runner {
+        facts,
+        sessions: Vec::new(),
+        open: HashMap::new(),
+    };
+    for ex in cwmp_exchanges(facts) {
+        runner.exchange(ex);
+    }
+    let open: Vec<usize> = runner.open.values().map(|o| o.session).collect();
+    for s in open {
+        runner.finish(s);
+    }
+    runner.sessions
+}
+
+/// A session still running, per (CPE address, ACS endpoint).
+struct Open {
+    session: usize,
+    state: State,
+    /// A 401 waits for the request to be repeated with credentials: the scheme it demanded.
+    challenge: Option<String>,
+}
+
+struct Runner<'f> {
+    facts: &'f Facts,
+    sessions: Vec<CwmpSession>,
+    open: HashMap<(IpAddr, SocketAddr), Open>,
+}
+
+impl Runner<'_> {
+    fn exchange(&mut self, ex: Exchange) {
+        let conn = self.facts.conn(ex.conn).expect("exchange of a known connection");
+        let key = (conn.client.ip(), conn.server);
+        if let Req::Inform { authorized, .. } = ex.req {
+            let continues = self.open.get(&key).is_some_and(|o| {
+                (o.challenge.is_some() && authorized) || o.state == State::Idle
+            });
+            if !continues {
+                if let Some(o) = self.open.remove(&key) {
+                    let failure = match o.challenge {
+                        Some(scheme) => Failure::ChallengeUnanswered { scheme },
+                        None => Failure::Superseded,
+                    };
+                    self.fail(o.session, failure, o.state, None);
+                }
+                self.start(key, false);
+            }
+        } else if !self.open.contains_key(&key) {
+            self.start(key, true);
+        }
+        let open = self.open.get_mut(&key).expect("opened above");
+        let s = &mut self.sessions[open.session];
+        if !s.conns.contains(&ex.conn) {
+            s.conns.push(ex.conn);
+        }
+        if matches!(ex.req, Req::Inform { .. }) {
+            s.informs.push(ex.request);
+        }
+        let index = s.exchanges.len();
+        let from = open.state;
+        let result = match (&ex.req, &ex.resp) {
+            (_, Resp::Unauthorized { scheme })
+                if self.facts.messages[ex.request].http.header("Authorization").is_some() =>
+            {
+                Err(Failure::AuthRejected { scheme: scheme.clone() })
+            }
+            (_, Resp::Unauthorized { scheme }) => {
+                open.challenge = Some(scheme.clone());
+                Ok(from)
+            }
+            (_, Resp::Redirect { .. }) => Ok(from),
+            (req, resp) => step(from, Event::Req(req)).and_then(|mid| step(mid, Event::Resp(resp))),
+        };
+        if let Some(r) = ex.response
+            && matches!(ex.resp, Resp::Unauthorized { .. })
+        {
+            s.challenges.push(r);
+        }
+        if !matches!(ex.resp, Resp::Unauthorized { .. }) {
+            open.challenge = None;
+        }
+        s.exchanges.push(ex);
+        match result {
+            Ok(to) => {
+                s.steps.push(Step { exchange: index, from, to });
+                open.state = to;
+                if to == State::Done {
+                    let end = s.exchanges[index].response.expect("Done follows a response");
+                    s.outcome = Outcome::Completed { end };
+                    self.open.remove(&key);
+                }
+            }
+            Err(failure) => {
+                s.steps.push(Step {
+                    exchange: index,
+                    from,
+                    to: State::Failed,
+                });
+                let session = open.session;
+                self.open.remove(&key);
+                self.fail(session, failure, from, Some(index));
+            }
+        }
+    }
+
+    fn start(&mut self, key: (IpAddr, SocketAddr), joined: bool) {
+        self.sessions.push(CwmpSession {
+            cpe: key.0,
+            acs: key.1,
+            conns: Vec::new(),
+            exchanges: Vec::new(),
+            steps: Vec::new(),
+            informs: Vec::new(),
+            challenges: Vec::new(),
+            joined,
+            outcome: Outcome::Open { state: State::Idle },
+        });
+        // A session joined mid-way is taken to be wherever its first request puts it.
+        let state = if joined { State::CpeTurn } else { State::Idle };
+        self.open.insert(
+            key,
+            Open {
+                session: self.sessions.len() - 1,
+                state,
+                challenge: None,
+            },
+        );
+    }
+
+    fn fail(&mut self, session: usize, failure: Failure, state: State, exchange: Option<usize>) {
+        self.sessions[session].outcome = Outcome::Failed {
+            failure,
+            state,
+            exchange,
+        };
+    }
+
+    /// The capture holds no more of this session: decide how it stopped.
+    fn finish(&mut self, session: usize) {
+        let key = {
+            let s = &self.sessions[session];
+            (s.cpe, s.acs)
+        };
+        let Some(o) = self.open.remove(&key) else { return };
+        if let Some(scheme) = o.challenge {
+            return self.fail(session, Failure::ChallengeUnanswered { scheme }, o.state, None);
+        }
+        let s = &self.sessions[session];
+        let Some(last) = s.exchanges.last() else { return };
+        let last_msg = &self.facts.messages[last.response.unwrap_or(last.request)];
+        let conn = self.facts.conn(last.conn).expect("known connection");
+        let after = |frame: u64| frame > last_msg.at().frame;
+        let how = if let Some(r) = conn.rst.filter(|r| after(r.at.frame)) {
+            Some(Silence::Reset {
+                at: r.at,
+                by_cpe: r.from_client,
+            })
+        } else if let Some((at, by_cpe)) = [(conn.fin[0], true), (conn.fin[1], false)]
+            .into_iter()
+            .filter_map(|(f, by)| f.filter(|a| after(a.frame)).map(|a| (a, by)))
+            .min_by_key(|(a, _)| a.frame)
+        {
+            Some(Silence::Closed { at, by_cpe })
+        } else {
+            let end = self.facts.capture.last_ts.unwrap_or(last_msg.at().ts);
+            let waited = end.seconds_since(last_msg.at().ts);
+            (waited >= RESPONSE_TIMEOUT_SECS).then_some(Silence::TimedOut {
+                waited_secs: waited as u32,
+            })
+        };
+        match how {
+            Some(how) => self.fail(session, Failure::Abandoned(how), o.state, None),
+            None => self.sessions[session].outcome = Outcome::Open { state: o.state },
+        }
+    }
+}
