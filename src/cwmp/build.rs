@@ -131,6 +131,11 @@ impl Builder {
                     let key = attr.key.as_ref();
                     self.error(at, &format!("attribute {key} of <{qname}>: {e}"))
                 })?;
+            if value.len() > MAX_TEXT {
+                let msg =
+                    format!("attribute value in <{qname}> longer than {MAX_TEXT} bytes (cap)");
+                return Err(self.error(at, &msg));
+            }
             let (resolved, _) = reader.resolver().resolve_attribute(attr.key);
             let ns = self.ns(resolved, quirks);
             let qname = attr.key.as_ref().to_string();

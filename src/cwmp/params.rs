@@ -228,6 +228,21 @@ mod tests {
     }
 
     #[test]
+    fn misnamed_items_are_counted_with_a_quirk() {
+        let env = envelope(
+            r#"<cwmp:SetParameterAttributes><ParameterList soapenc:arrayType="SetParameterAttributesStruct[1]"><ParameterAttributeStruct><Name>Device.WiFi.SSID.1.</Name></ParameterAttributeStruct></ParameterList></cwmp:SetParameterAttributes>"#,
+        );
+        let crate::cwmp::Body::Rpc(r) = &env.body else {
+            panic!("no rpc")
+        };
+        assert_eq!(r.detail, RpcDetail::SetParameterAttributes { count: 1 });
+        assert_eq!(
+            env.quirks[0].to_string(),
+            "items of <ParameterList> are <ParameterAttributeStruct>; the schema names them <SetParameterAttributesStruct>"
+        );
+    }
+
+    #[test]
     fn lower_case_struct_members_are_read_with_a_quirk() {
         let env = envelope(
             "<cwmp:SetParameterValues><ParameterList><ParameterValueStruct><name>A.B</name><value>1</value></ParameterValueStruct></ParameterList></cwmp:SetParameterValues>",

@@ -57,6 +57,13 @@ pub enum Quirk {
         declared: String,
         actual: String,
     },
+    /// An array whose items are not named as the schema says (miniACS writes
+    /// `ParameterAttributeStruct` in SetParameterAttributes); they are read all the same.
+    ItemName {
+        element: String,
+        expected: String,
+        found: String,
+    },
     /// An element whose name differs from the schema's only in letter case (`name` for `Name`).
     NameCase { found: String, expected: String },
     /// An element that holds child elements where the schema expects text.
@@ -156,6 +163,14 @@ impl fmt::Display for Quirk {
             } => write!(
                 f,
                 "<{element}> declares arrayType \"{declared}\" but its items are <{actual}>"
+            ),
+            Self::ItemName {
+                element,
+                expected,
+                found,
+            } => write!(
+                f,
+                "items of <{element}> are <{found}>; the schema names them <{expected}>"
             ),
             Self::NameCase { found, expected } => {
                 write!(

@@ -139,9 +139,20 @@ impl<'a> Cx<'a> {
             .find(|a| local_part(&a.qname) == local)
     }
 
-    /// The items of a SOAP-encoded array `list` named `item`, checking its `arrayType`.
+    /// The items of a SOAP-encoded array `list` named `item`, checking its `arrayType`. When no
+    /// child has that name, all children are taken as the items (with a quirk), so a stack that
+    /// misnames its structs still has them counted and read.
     pub(crate) fn items(&mut self, list: Id, item: &str) -> Vec<Id> {
-        let items = self.children_named(list, item);
+        let mut items = self.children_named(list, item);
+        let kids = &self.el(list).children;
+        if items.is_empty() && !kids.is_empty() {
+            items = kids.clone();
+            self.quirks.push(Quirk::ItemName {
+                element: self.local(list).to_string(),
+                expected: item.to_string(),
+                found: self.local(kids[0]).to_string(),
+            });
+        }
         self.check_array(list, &items);
         items
     }
@@ -176,7 +187,9 @@ impl<'a> Cx<'a> {
         }
         if let Some(&first) = items.first() {
             let actual = self.local(first);
-            if local_part(kind) != actual {
+            // `xsd:string(256)` (the spec's length notation) still names `string`.
+            let kind = local_part(kind).split('(').next().unwrap_or_default();
+            if kind != actual {
                 let actual = actual.to_string();
                 self.quirks.push(Quirk::ArrayTypeMismatch {
                     element,
@@ -290,8 +303,8 @@ mod tests {
     }
 
     #[test]
-    fn leading_zero_counts_match() {
-        let xml = r#"<L arrayType="xsd:string[02]"><string>a</string><string>b</string></L>"#;
+    fn leading_zero_counts_and_length_notation_match() {
+        let xml = r#"<L arrayType="xsd:string(256)[02]"><string>a</string><string>b</string></L>"#;
         let (names, quirks) = with_doc(xml, |cx| cx.strings(0));
         assert_eq!(names, vec!["a", "b"]);
         assert!(quirks.is_empty());
