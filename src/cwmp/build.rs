@@ -98,30 +98,34 @@ impl Builder {
     ) -> Result<(), XmlError> {
         let qname = start.name().as_ref().to_string();
         if self.root_closed {
-            let msg = format!("element <{qname}> after the end of the root element");
-            return Err(self.error(at, &msg));
+            return Err(self.error(
+                at,
+                format!("element <{qname}> after the end of the root element"),
+            ));
         }
         if self.stack.len() >= MAX_DEPTH {
-            let msg = format!("elements nested deeper than {MAX_DEPTH} levels (cap)");
-            return Err(self.error(at, &msg));
+            return Err(self.error(
+                at,
+                format!("elements nested deeper than {MAX_DEPTH} levels (cap)"),
+            ));
         }
         if self.doc.elements.len() >= MAX_ELEMENTS {
-            let msg = format!("more than {MAX_ELEMENTS} elements (cap)");
-            return Err(self.error(at, &msg));
+            return Err(self.error(at, format!("more than {MAX_ELEMENTS} elements (cap)")));
         }
         if let Some(problem) = name_problem(&qname) {
-            let msg = format!("invalid element name <{qname}>: {problem}");
-            return Err(self.error(at, &msg));
+            return Err(self.error(at, format!("invalid element name <{qname}>: {problem}")));
         }
         let (resolved, _) = reader.resolver().resolve_element(start.name());
         let ns = self.ns(resolved, quirks);
         let mut attrs = Vec::new();
         for (n, attr) in start.attributes().enumerate() {
             if n >= MAX_ATTRIBUTES {
-                let msg = format!("more than {MAX_ATTRIBUTES} attributes on <{qname}> (cap)");
-                return Err(self.error(at, &msg));
+                return Err(self.error(
+                    at,
+                    format!("more than {MAX_ATTRIBUTES} attributes on <{qname}> (cap)"),
+                ));
             }
-            let attr = attr.map_err(|e| self.error(at, &format!("in <{qname}>: {e}")))?;
+            let attr = attr.map_err(|e| self.error(at, format!("in <{qname}>: {e}")))?;
             if attr.key.as_namespace_binding().is_some() {
                 continue;
             }
@@ -129,12 +133,13 @@ impl Builder {
                 .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|e| {
                     let key = attr.key.as_ref();
-                    self.error(at, &format!("attribute {key} of <{qname}>: {e}"))
+                    self.error(at, format!("attribute {key} of <{qname}>: {e}"))
                 })?;
             if value.len() > MAX_TEXT {
-                let msg =
-                    format!("attribute value in <{qname}> longer than {MAX_TEXT} bytes (cap)");
-                return Err(self.error(at, &msg));
+                return Err(self.error(
+                    at,
+                    format!("attribute value in <{qname}> longer than {MAX_TEXT} bytes (cap)"),
+                ));
             }
             let (resolved, _) = reader.resolver().resolve_attribute(attr.key);
             let ns = self.ns(resolved, quirks);
@@ -199,18 +204,20 @@ impl Builder {
                 return Ok(());
             }
             let place = if self.root_closed { "after" } else { "before" };
-            return Err(self.error(at, &format!("text {place} the root element")));
+            return Err(self.error(at, format!("text {place} the root element")));
         };
         let element = &self.doc.elements[top];
         if element.text.is_empty() && is_blank(raw) {
             return Ok(());
         }
         if element.text.len().saturating_add(raw.len()) > MAX_TEXT {
-            let msg = format!(
-                "text of <{}> longer than {MAX_TEXT} bytes (cap)",
-                element.qname
-            );
-            return Err(self.error(at, &msg));
+            return Err(self.error(
+                at,
+                format!(
+                    "text of <{}> longer than {MAX_TEXT} bytes (cap)",
+                    element.qname
+                ),
+            ));
         }
         if let Some((pos, c)) = text.char_indices().find(|&(_, c)| is_forbidden_control(c)) {
             let offset = self.base + at + pos as u64;
@@ -229,7 +236,7 @@ impl Builder {
         let name: &str = r;
         let expanded = match r.resolve_char_ref() {
             Ok(Some(c)) => c.to_string(),
-            Err(e) => return Err(self.error(at, &format!("&{name};: {e}"))),
+            Err(e) => return Err(self.error(at, format!("&{name};: {e}"))),
             Ok(None) => match resolve_predefined_entity(name) {
                 Some(s) => s.to_string(),
                 // Entities declared in a DTD are never expanded: that is what keeps
@@ -240,7 +247,7 @@ impl Builder {
                     });
                     format!("&{name};")
                 }
-                None => return Err(self.error(at, &format!("undeclared entity &{name};"))),
+                None => return Err(self.error(at, format!("undeclared entity &{name};"))),
             },
         };
         self.text(&expanded, &expanded, at, quirks)
@@ -266,14 +273,14 @@ impl Builder {
                 "end of input before any element (no root element)",
             )),
             None => Ok(()),
-            Some(&open) => {
-                let msg = format!(
+            Some(&open) => Err(self.error(
+                len as u64,
+                format!(
                     "end of input inside <{}> ({} element(s) not closed)",
                     self.doc.elements[open].qname,
                     self.stack.len()
-                );
-                Err(self.error(len as u64, &msg))
-            }
+                ),
+            )),
         }
     }
 
@@ -295,13 +302,13 @@ impl Builder {
             Error::IllFormed(i) => i.to_string(),
             other => other.to_string(),
         };
-        self.error(offset, &message)
+        self.error(offset, message)
     }
 
-    fn error(&self, offset: u64, message: &str) -> XmlError {
+    fn error(&self, offset: u64, message: impl Into<String>) -> XmlError {
         XmlError {
             offset: self.base + offset,
-            message: message.to_string(),
+            message: message.into(),
         }
     }
 }

@@ -8,9 +8,10 @@
 //! error). Follows TR-069 §3.5 / SOAP 1.1 and the `cwmp-1-0` … `cwmp-1-4` schemas, as summarised
 //! in tr069-facts.md §1 (envelope, header), §3 (event codes), §5 (faults), §6 (RPCs), §7 (Inform).
 //!
-//! The stage is split by layer: `sniff` (is it XML at all?), `tree` (quick-xml `NsReader` →
-//! bounded element tree, well-formedness), `envelope` (Envelope/Header/Body), `rpc`, `params`,
-//! `inform`, `fault` (RPC arguments), `read` (typed lookups), `quirk`, `model`.
+//! The stage is split by layer: `sniff` (is it XML at all?), `build` (quick-xml `NsReader` →
+//! bounded element tree `tree`, well-formedness), `envelope` and `header` (Envelope, Header,
+//! Body), `rpc`, `params`, `inform`, `fault` (RPC arguments), `read` (typed lookups), `quirk`,
+//! `model`.
 //!
 //! Invariants:
 //! - [`parse_envelope`] is total over `&[u8]`: it never panics, recurses or allocates beyond a
