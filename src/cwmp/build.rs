@@ -32,6 +32,8 @@ pub(crate) const MAX_DEPTH: usize = 64;
 pub(crate) const MAX_ELEMENTS: usize = 200_000;
 pub(crate) const MAX_TEXT: usize = 1 << 20;
 pub(crate) const MAX_ATTRIBUTES: usize = 256;
+/// Longest error message kept (messages quote names from the input).
+pub(crate) const MAX_MESSAGE: usize = 200;
 
 /// Builds the tree of `xml`; `base` is added to every offset (the length of a removed BOM).
 pub(crate) fn build(xml: &[u8], base: u64, quirks: &mut Quirks) -> (Doc, Option<XmlError>) {
@@ -182,7 +184,8 @@ impl Builder {
                 if let Some(&i) = self.interned.get(uri.0) {
                     return Ns::Uri(i);
                 }
-                // At most one URI per element, so the index fits in u32 (MAX_ELEMENTS).
+                // URIs come from xmlns declarations, at most 128 in scope per element and
+                // MAX_ELEMENTS elements, so the index fits in u32.
                 let i = self.doc.uris.len() as u32;
                 self.doc.uris.push(uri.0.to_string());
                 self.interned.insert(uri.0.to_string(), i);
@@ -305,10 +308,17 @@ impl Builder {
         self.error(offset, message)
     }
 
+    /// The error at `offset`; the message is clipped to [`MAX_MESSAGE`] characters because it
+    /// may quote names from the input.
     fn error(&self, offset: u64, message: impl Into<String>) -> XmlError {
+        let mut message = message.into();
+        if let Some((cut, _)) = message.char_indices().nth(MAX_MESSAGE) {
+            message.truncate(cut);
+            message.push('…');
+        }
         XmlError {
             offset: self.base + offset,
-            message: message.into(),
+            message,
         }
     }
 }
@@ -401,9 +411,19 @@ mod tests {
                 "XML declaration in the middle",
             ),
             (&many_attrs, 0, "more than 256 attributes on <r> (cap)"),
+            (
+                &format!("<{}:x:y/>", "n".repeat(500)),
+                0,
+                "invalid element name <nnn",
+            ),
         ];
         for &(xml, offset, fragment) in cases {
             let e = parse(xml).1.unwrap_or_else(|| panic!("no error for {xml}"));
+            assert!(
+                e.message.chars().count() <= MAX_MESSAGE + 1,
+                "{}",
+                e.message
+            );
             assert!(e.message.contains(fragment), "{xml}: {}", e.message);
             assert_eq!(e.offset, offset, "{xml}: {}", e.message);
         }

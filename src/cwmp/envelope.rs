@@ -11,7 +11,7 @@
 
 use super::header;
 use super::model::{Body, Envelope, Rpc, SoapHeader, SoapOutcome};
-use super::quirk::{Quirk, Quirks};
+use super::quirk::{QUOTE, Quirk, Quirks};
 use super::read::{Cx, Id};
 use super::rpc::{self, KNOWN_RPCS};
 use super::tree::{Doc, Ns};
@@ -117,19 +117,20 @@ fn is_bare_rpc(doc: &Doc) -> bool {
 
 fn not_envelope(doc: &Doc) -> String {
     let root = &doc.elements[0];
+    let clip = |s: &str| s.chars().take(QUOTE).collect::<String>();
     if root.local().eq_ignore_ascii_case("html") {
         return "XHTML page, not SOAP".into();
     }
     let ns = doc
         .uri(root.ns)
-        .map(|u| format!(" in namespace '{u}'"))
+        .map(|u| format!(" in namespace '{}'", clip(u)))
         .unwrap_or_default();
     if is_bare_rpc(doc) {
-        format!("bare <{}>{ns} without a SOAP Envelope", root.qname)
+        format!("bare <{}>{ns} without a SOAP Envelope", clip(&root.qname))
     } else {
         format!(
             "XML whose root element is <{}>{ns}, not a SOAP Envelope",
-            root.qname
+            clip(&root.qname)
         )
     }
 }

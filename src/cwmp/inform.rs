@@ -9,12 +9,11 @@
 //! values quoted in them are clipped to [`QUOTE`] characters.
 
 use super::model::{DeviceId, Event, Inform};
+use super::quirk::QUOTE;
 use super::read::{Cx, Id};
 
 /// Most EventStructs one Inform may carry.
 const MAX_EVENTS: usize = 64;
-/// Longest value quoted inside a problem.
-const QUOTE: usize = 64;
 
 pub(crate) fn read(cx: &mut Cx, id: Id) -> Inform {
     let mut problems = Vec::new();

@@ -6,13 +6,16 @@
 //! `cwmp-1-x.xsd` schemas (tr069-facts.md §1, §11).
 //!
 //! Invariants: a [`Quirks`] list never holds two equal quirks, never more than [`MAX_QUIRKS`],
-//! and records at most one [`Quirk::ControlCharacter`] (the first), so hostile input cannot make
-//! it grow with the input size.
+//! records at most one [`Quirk::ControlCharacter`] (the first), and clips every string taken
+//! from the message to [`QUOTE`] characters, so hostile input cannot make it grow with the
+//! input size.
 
 use std::fmt;
 
 /// Upper bound on the quirks kept for one message.
 pub const MAX_QUIRKS: usize = 32;
+/// Longest string (name, value, namespace) a quirk quotes from the message.
+pub const QUOTE: usize = 64;
 
 /// A deviation from SOAP 1.1 / TR-069 that did not stop parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,12 +217,74 @@ impl fmt::Display for Quirk {
     }
 }
 
+impl Quirk {
+    /// Clips every string field to [`QUOTE`] characters.
+    fn clip(&mut self) {
+        let fields: Vec<&mut String> = match self {
+            Self::UndeclaredPrefix { prefix: s }
+            | Self::NonStandardCwmpNamespace { namespace: s }
+            | Self::ElementInsteadOfText { element: s }
+            | Self::UnexpandedEntity { name: s }
+            | Self::ControlCharacter { element: s, .. } => vec![s],
+            Self::NotSoapNamespace { namespace: Some(s) }
+            | Self::IdMustUnderstand { value: Some(s) }
+            | Self::MustUnderstandNamespace { prefix: Some(s) } => vec![s],
+            Self::MixedCwmpNamespaces { header: a, rpc: b }
+            | Self::NameCase {
+                found: a,
+                expected: b,
+            }
+            | Self::TextInsteadOfStruct {
+                element: a,
+                text: b,
+            }
+            | Self::InvalidValue {
+                element: a,
+                value: b,
+                ..
+            } => vec![a, b],
+            Self::ArrayCountMismatch {
+                element: a,
+                declared: b,
+                ..
+            } => vec![a, b],
+            Self::ArrayTypeMismatch {
+                element: a,
+                declared: b,
+                actual: c,
+            }
+            | Self::ItemName {
+                element: a,
+                expected: b,
+                found: c,
+            } => vec![a, b, c],
+            Self::Soap12Envelope
+            | Self::NotSoapNamespace { namespace: None }
+            | Self::IdMustUnderstand { value: None }
+            | Self::MustUnderstandNamespace { prefix: None }
+            | Self::MissingBody
+            | Self::ExtraBodyElements { .. }
+            | Self::NoMoreRequestsHeader
+            | Self::FaultWithoutCwmpDetail
+            | Self::DocType
+            | Self::DeclarationNotAtStart { .. } => vec![],
+        };
+        for field in fields {
+            if let Some((cut, _)) = field.char_indices().nth(QUOTE) {
+                field.truncate(cut);
+                field.push('…');
+            }
+        }
+    }
+}
+
 /// A bounded, duplicate-free list of quirks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Quirks(Vec<Quirk>);
 
 impl Quirks {
-    pub(crate) fn push(&mut self, quirk: Quirk) {
+    pub(crate) fn push(&mut self, mut quirk: Quirk) {
+        quirk.clip();
         let control = matches!(quirk, Quirk::ControlCharacter { .. });
         let seen = self
             .0
@@ -267,6 +332,23 @@ mod tests {
             v[0].to_string(),
             "control character U+0001 in <Value> near byte 0 (not allowed in XML 1.0)"
         );
+    }
+
+    #[test]
+    fn strings_from_the_message_are_clipped() {
+        let mut q = Quirks::default();
+        let element = "é".repeat(1000);
+        let value = "v".repeat(1000);
+        q.push(Quirk::InvalidValue {
+            element,
+            value,
+            expected: "an unsignedInt",
+        });
+        let Quirk::InvalidValue { element, value, .. } = &q.into_vec()[0] else {
+            panic!()
+        };
+        assert_eq!(element.chars().count(), QUOTE + 1);
+        assert_eq!(value, &format!("{}…", "v".repeat(QUOTE)));
     }
 
     #[test]

@@ -13,9 +13,6 @@ use super::model::ParamValue;
 use super::quirk::{Quirk, Quirks};
 use super::tree::{Attr, Doc, Element, local_part};
 
-/// Longest value quoted inside a quirk.
-const QUOTE: usize = 64;
-
 pub(crate) type Id = usize;
 
 /// A reading context: the tree plus the quirks list being filled.
@@ -123,7 +120,7 @@ impl<'a> Cx<'a> {
     }
 
     pub(crate) fn invalid(&mut self, element: &str, value: &str, expected: &'static str) {
-        let value = value.chars().take(QUOTE).collect();
+        let value = value.to_string();
         self.quirks.push(Quirk::InvalidValue {
             element: element.to_string(),
             value,
