@@ -5,6 +5,7 @@
 //! capture → decode → flows → apps → cwmp → sessions → facts → checks → report → renderers.
 
 pub mod apps;
+pub mod cwmp;
 pub mod decode;
 pub mod flows;
 pub mod time;
