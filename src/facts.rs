@@ -6,8 +6,17 @@
 //! Everything here is bounded: bodies are dropped after parsing, and each list has a cap whose overflow
 //! is counted (DESIGN.md §6).
 
+use std::net::SocketAddr;
+
+use crate::apps::dhcp::DhcpMessage;
+use crate::apps::dns::DnsMessage;
 use crate::apps::http::HttpMessage;
+use crate::apps::icmp::{EchoFlow, IcmpError};
+use crate::apps::stun::StunMessage;
+use crate::apps::tls::TlsFacts;
+use crate::apps::udp_cr::UdpConnectionRequest;
 use crate::capture::CaptureInfo;
+use crate::decode::{PppControl, PppoeDiscovery};
 use crate::cwmp::{Envelope, SoapOutcome};
 use crate::flows::{At, ConnFacts, TableStats};
 
@@ -62,6 +71,29 @@ pub struct HttpProblem {
     pub reason: String,
 }
 
+/// A UDP message with where and when it travelled.
+#[derive(Debug, Clone)]
+pub struct Datagram<T> {
+    pub at: At,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub msg: T,
+}
+
+/// The TLS handshake of one TCP connection.
+#[derive(Debug, Clone)]
+pub struct TlsSession {
+    pub conn: u32,
+    pub facts: TlsFacts,
+}
+
+/// WAN dial-up evidence: PPPoE discovery and PPP control frames (RFC 2516, RFC 1661/1334/1994).
+#[derive(Debug, Clone)]
+pub enum WanEvent {
+    Pppoe { at: At, frame: PppoeDiscovery },
+    Ppp { at: At, frame: PppControl },
+}
+
 /// What the pass could not keep, so the report can say so.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Limits {
@@ -83,6 +115,15 @@ pub struct Facts {
     pub conns: Vec<ConnFacts>,
     pub messages: Vec<Message>,
     pub http_problems: Vec<HttpProblem>,
+    pub tls: Vec<TlsSession>,
+    pub dns: Vec<Datagram<DnsMessage>>,
+    pub dhcp: Vec<Datagram<DhcpMessage>>,
+    pub stun: Vec<Datagram<StunMessage>>,
+    pub udp_conn_requests: Vec<Datagram<UdpConnectionRequest>>,
+    /// ICMP echo flows, in order of their first request.
+    pub echo: Vec<EchoFlow>,
+    pub icmp_errors: Vec<IcmpError>,
+    pub wan: Vec<WanEvent>,
     pub limits: Limits,
 }
 

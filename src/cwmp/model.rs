@@ -54,6 +54,32 @@ pub struct Envelope {
     pub quirks: Vec<Quirk>,
 }
 
+impl Envelope {
+    /// The first Body child, unless the Body is empty.
+    pub fn rpc(&self) -> Option<&Rpc> {
+        match &self.body {
+            Body::Rpc(r) => Some(r),
+            Body::Empty => None,
+        }
+    }
+
+    /// The Inform, when the Body carries one.
+    pub fn inform(&self) -> Option<&Inform> {
+        match self.rpc().map(|r| &r.detail) {
+            Some(RpcDetail::Inform(i)) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The Fault, when the Body carries one.
+    pub fn fault(&self) -> Option<&Fault> {
+        match self.rpc().map(|r| &r.detail) {
+            Some(RpcDetail::Fault(f)) => Some(f),
+            _ => None,
+        }
+    }
+}
+
 /// The CWMP SOAP header elements (tr069-facts.md §1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SoapHeader {

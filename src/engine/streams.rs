@@ -109,7 +109,9 @@ impl StreamSink for Streams {
             Interest::Follow(AppKind::Http)
         } else if looks_like_tls(payload) && !conn.start_missed {
             Interest::Follow(AppKind::Tls)
-        } else if conn.start_missed {
+        } else if conn.start_missed || looks_like_start(payload, true) || looks_like_start(payload, false) {
+            // Too few bytes to tell yet (a request line written a few bytes per segment), or a
+            // connection joined mid-stream that may reach a message boundary later.
             Interest::Undecided
         } else {
             Interest::Ignore

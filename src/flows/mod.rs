@@ -7,6 +7,7 @@
 pub mod assembler;
 pub mod conn;
 pub mod table;
+pub mod watch;
 
 pub use assembler::Delivery;
 pub use conn::{AppKind, At, ConnFacts, Reset, RoleSource};

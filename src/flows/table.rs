@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 
 use crate::decode::TcpSegment;
 use crate::flows::assembler::{Assembler, Delivery};
+use crate::flows::watch::Watch;
 use crate::flows::conn::{AppKind, At, ConnFacts};
 
 /// Live connections held at once.
@@ -79,9 +80,9 @@ impl Key {
 }
 
 enum Streams {
-    /// No payload yet, or undecided: the assemblers run so nothing is lost when the sink says yes.
-    Watching([Assembler; 2]),
-    Following([Assembler; 2]),
+    /// No payload yet, or undecided: the streams are reassembled and held (see [`Watch`]).
+    Watching(Box<Watch>),
+    Following(Box<[Assembler; 2]>),
     Ignored,
 }
 
@@ -97,6 +98,9 @@ struct Live<A> {
 
 /// Payload segments a mid-stream connection may show before it is ignored.
 const MAX_LOOKS: u8 = 16;
+/// Bytes a connection whose start was captured may show before it is ignored: enough for any request
+/// method and its space, `HTTP/1.`, or a TLS record header.
+const MAX_UNDECIDED: usize = 16;
 
 pub struct FlowTable<A> {
     live: HashMap<Key, Live<A>>,
@@ -143,7 +147,7 @@ impl<A: Default> FlowTable<A> {
                 key,
                 Live {
                     facts,
-                    streams: Streams::Watching(Default::default()),
+                    streams: Streams::Watching(Box::default()),
                     app: A::default(),
                     looks: 0,
                     done: false,
@@ -184,21 +188,20 @@ impl<A: Default> FlowTable<A> {
     ) {
         let dir = live.facts.dir_of(src);
         live.facts.observe(dir, seg.flags, seg.payload.len(), at);
-        if !seg.payload.is_empty()
-            && let Streams::Watching(_) = live.streams
-        {
-            Self::decide(live, src, seg.payload, sink);
-        }
-        let dir = live.facts.dir_of(src);
-        let from_client = dir == 0;
         match &mut live.streams {
             Streams::Ignored => {}
-            Streams::Watching(asm) => {
+            Streams::Watching(watch) => {
                 if seg.flags.syn {
-                    asm[dir].syn(seg.seq);
+                    watch.syn(dir, seg.seq);
+                } else {
+                    watch.segment(dir, seg.seq, seg.payload, seg.flags.fin, at.frame, at.ts);
+                    if !watch.prefix(dir).is_empty() {
+                        Self::decide(live, dir, sink);
+                    }
                 }
             }
             Streams::Following(asm) => {
+                let from_client = dir == 0;
                 let a = &mut asm[dir];
                 if seg.flags.syn {
                     a.syn(seg.seq);
@@ -213,49 +216,52 @@ impl<A: Default> FlowTable<A> {
                         &mut |d| sink.deliver(facts, app, from_client, d),
                     );
                 }
-                if seg.flags.rst {
-                    let (facts, app) = (&live.facts, &mut live.app);
-                    for (i, a) in asm.iter_mut().enumerate() {
-                        a.flush(at.frame, &mut |d| sink.deliver(facts, app, i == 0, d));
-                    }
-                }
-                live.facts.streams = [asm[0].stats, asm[1].stats];
             }
+        }
+        if seg.flags.rst
+            && let Streams::Following(asm) = &mut live.streams
+        {
+            let (facts, app) = (&live.facts, &mut live.app);
+            for (i, a) in asm.iter_mut().enumerate() {
+                a.flush(at.frame, &mut |d| sink.deliver(facts, app, i == 0, d));
+            }
+        }
+        if let Streams::Following(asm) = &live.streams {
+            live.facts.streams = [asm[0].stats, asm[1].stats];
         }
     }
 
-    /// Asks the sink about a connection's payload; switches the streams to following or ignored.
-    fn decide<S: StreamSink<App = A>>(
-        live: &mut Live<A>,
-        src: SocketAddr,
-        payload: &[u8],
-        sink: &mut S,
-    ) {
+    /// Asks the sink about the bytes direction `dir` has delivered so far; switches the connection to
+    /// following (replaying what was held), keeps watching, or ignores it.
+    fn decide<S: StreamSink<App = A>>(live: &mut Live<A>, dir: usize, sink: &mut S) {
+        let Streams::Watching(watch) = &mut live.streams else {
+            return;
+        };
         let before = live.facts.client;
-        let from_client = src == live.facts.client;
-        let interest = sink.classify(&mut live.facts, payload, from_client);
+        let interest = sink.classify(&mut live.facts, watch.prefix(dir), dir == 0);
         live.looks = live.looks.saturating_add(1);
-        let old = std::mem::replace(&mut live.streams, Streams::Ignored);
-        live.streams = match (interest, old) {
-            (Interest::Follow(kind), Streams::Watching(mut asm)) => {
+        match interest {
+            Interest::Follow(kind) => {
                 live.facts.app = kind;
+                let Streams::Watching(mut watch) = std::mem::replace(&mut live.streams, Streams::Ignored) else {
+                    unreachable!("matched above")
+                };
                 if live.facts.client != before {
-                    asm.swap(0, 1);
+                    watch.swap();
                 }
-                Streams::Following(asm)
+                let (facts, app) = (&live.facts, &mut live.app);
+                let asm = watch.replay(&mut |i, d| sink.deliver(facts, app, i == 0, d));
+                live.streams = Streams::Following(Box::new(asm));
             }
-            (Interest::Undecided, Streams::Watching(asm))
-                if live.facts.start_missed && live.looks < MAX_LOOKS =>
-            {
-                Streams::Watching(asm)
-            }
+            Interest::Undecided if live.facts.start_missed && live.looks < MAX_LOOKS => watch.restart(dir),
+            Interest::Undecided if !live.facts.start_missed && watch.prefix(dir).len() < MAX_UNDECIDED => {}
             _ => {
                 if live.facts.app == AppKind::None {
                     live.facts.app = AppKind::Other;
                 }
-                Streams::Ignored
+                live.streams = Streams::Ignored;
             }
-        };
+        }
     }
 
     /// Flushes a followed connection's streams and tells the sink it closed.

@@ -1,0 +1,162 @@
+//! A connection that is not classified yet: its streams are reassembled and held until the first bytes
+//! say what it carries.
+//!
+//! Takes: segments of a connection whose application protocol is still unknown. Gives: the first bytes of
+//! each direction (to classify by content), and, once the connection is to be followed, a replay of
+//! everything delivered so far — so a CPE that writes its request line a few bytes per segment
+//! ("P", "OS", "T /acs…") is read from its first byte.
+//!
+//! Invariant: what is held is bounded by the decision rule of the table (a few dozen bytes for a
+//! connection whose start was captured, one segment for one whose start was missed) plus the
+//! assembler's own bound.
+
+use crate::flows::assembler::{Assembler, Delivery};
+use crate::time::Timestamp;
+
+/// What was delivered while watching, kept for the replay.
+#[derive(Debug)]
+enum Held {
+    Data {
+        start: usize,
+        end: usize,
+        frame: u64,
+        ts: Timestamp,
+        trigger: u64,
+    },
+    Gap {
+        len: u64,
+        frame: u64,
+    },
+    Fin {
+        frame: u64,
+        ts: Timestamp,
+    },
+}
+
+#[derive(Debug, Default)]
+struct Direction {
+    asm: Assembler,
+    bytes: Vec<u8>,
+    held: Vec<Held>,
+}
+
+/// Both directions of an unclassified connection.
+#[derive(Debug, Default)]
+pub struct Watch {
+    dirs: [Direction; 2],
+}
+
+impl Watch {
+    pub fn syn(&mut self, dir: usize, isn: u32) {
+        self.dirs[dir].asm.syn(isn);
+    }
+
+    /// Reassembles one segment of direction `dir` and holds what it delivers.
+    pub fn segment(&mut self, dir: usize, seq: u32, payload: &[u8], fin: bool, frame: u64, ts: Timestamp) {
+        let d = &mut self.dirs[dir];
+        let (bytes, held) = (&mut d.bytes, &mut d.held);
+        d.asm.segment(seq, payload, fin, frame, ts, &mut |delivery| {
+            held.push(match delivery {
+                Delivery::Data {
+                    bytes: b,
+                    frame,
+                    ts,
+                    trigger,
+                } => {
+                    let start = bytes.len();
+                    bytes.extend_from_slice(b);
+                    Held::Data {
+                        start,
+                        end: bytes.len(),
+                        frame,
+                        ts,
+                        trigger,
+                    }
+                }
+                Delivery::Gap { len, frame } => Held::Gap { len, frame },
+                Delivery::Fin { frame, ts } => Held::Fin { frame, ts },
+            })
+        });
+    }
+
+    /// The bytes direction `dir` delivered so far.
+    pub fn prefix(&self, dir: usize) -> &[u8] {
+        &self.dirs[dir].bytes
+    }
+
+    /// Forgets direction `dir`: a connection joined mid-stream looks for a message start at its next
+    /// segment instead.
+    pub fn restart(&mut self, dir: usize) {
+        self.dirs[dir] = Direction::default();
+    }
+
+    /// The client and server were the other way round.
+    pub fn swap(&mut self) {
+        self.dirs.swap(0, 1);
+    }
+
+    /// Replays everything held, direction 0 first, and hands over the assemblers.
+    pub fn replay(self, out: &mut dyn FnMut(usize, Delivery<'_>)) -> [Assembler; 2] {
+        let [a, b] = self.dirs;
+        let mut asm = [Assembler::default(), Assembler::default()];
+        for (i, d) in [a, b].into_iter().enumerate() {
+            for h in &d.held {
+                out(
+                    i,
+                    match *h {
+                        Held::Data {
+                            start,
+                            end,
+                            frame,
+                            ts,
+                            trigger,
+                        } => Delivery::Data {
+                            bytes: &d.bytes[start..end],
+                            frame,
+                            ts,
+                            trigger,
+                        },
+                        Held::Gap { len, frame } => Delivery::Gap { len, frame },
+                        Held::Fin { frame, ts } => Delivery::Fin { frame, ts },
+                    },
+                );
+            }
+            asm[i] = d.asm;
+        }
+        asm
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_a_request_line_written_in_pieces_and_replays_it_with_its_frames() {
+        let mut w = Watch::default();
+        w.syn(0, 99);
+        w.segment(0, 100, b"P", false, 4, Timestamp::new(4, 0));
+        w.segment(0, 101, b"OS", false, 5, Timestamp::new(5, 0));
+        assert_eq!(w.prefix(0), b"POS");
+        let mut seen = Vec::new();
+        let asm = w.replay(&mut |dir, d| {
+            if let Delivery::Data { bytes, frame, trigger, .. } = d {
+                seen.push((dir, bytes.to_vec(), frame, trigger));
+            }
+        });
+        assert_eq!(seen, vec![(0, b"P".to_vec(), 4, 4), (0, b"OS".to_vec(), 5, 5)]);
+        assert_eq!(asm[0].stats.delivered, 3);
+    }
+
+    #[test]
+    fn restart_forgets_a_direction_and_swap_exchanges_them() {
+        let mut w = Watch::default();
+        w.segment(1, 500, b"body", false, 2, Timestamp::default());
+        w.swap();
+        assert_eq!(w.prefix(0), b"body");
+        w.restart(0);
+        assert!(w.prefix(0).is_empty());
+        w.segment(0, 9000, b"GET", false, 3, Timestamp::default());
+        assert_eq!(w.prefix(0), b"GET");
+    }
+}
