@@ -4,4 +4,5 @@
 //! The pipeline (DESIGN.md §2) is plain functions called in order; only the edges do I/O:
 //! capture → decode → flows → apps → cwmp → sessions → facts → checks → report → renderers.
 
+pub mod capture;
 pub mod time;
