@@ -5,4 +5,5 @@
 //! capture → decode → flows → apps → cwmp → sessions → facts → checks → report → renderers.
 
 pub mod capture;
+pub mod decode;
 pub mod time;
