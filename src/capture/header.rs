@@ -134,6 +134,16 @@ mod tests {
     }
 
     #[test]
+    fn a_capture_with_no_packets_is_read_as_such() {
+        for bytes in [pcap_header(true, true, 1), shb(false)] {
+            let (info, frames) = collect(&bytes);
+            let info = info.unwrap();
+            assert_eq!((info.frames, info.truncated, frames.len()), (0, None, 0));
+            assert_eq!((info.bytes_read, info.first_ts), (bytes.len() as u64, None));
+        }
+    }
+
+    #[test]
     fn empty_input_is_an_error() {
         assert_eq!(error_of(b""), "test.pcap: empty file");
     }

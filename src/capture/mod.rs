@@ -20,8 +20,10 @@
 //!   [`CaptureInfo::truncated`] says where and why reading stopped.
 //! - No input panics, loops forever or makes the reader allocate more than [`MAX_RECORD`].
 
+mod bounds;
 mod error;
 mod header;
+mod interface;
 mod legacy;
 mod pcapng;
 mod stream;

@@ -12,17 +12,15 @@
 //! - Interface ids restart at 0 in every section; [`Frame::interface`] is a running index over
 //!   the whole file. A packet naming an interface its section has not declared stops reading,
 //!   as in Wireshark ("interface index 3 is not less than section interface count 1").
-//! - Time stamps are computed here, not with pcap-parser's helpers, which reject every 2^-n
-//!   resolution, read `if_tsoffset` little-endian in big-endian sections and cut seconds to 32
-//!   bits. The fraction is truncated to nanoseconds, as Wireshark does.
+//! - Time stamps are computed per interface (see [`super::interface`]).
 //! - At most [`MAX_INTERFACES`] interfaces per section are kept, so memory stays bounded.
 
 use pcap_parser::pcapng::{
-    Block, EnhancedPacketBlock, InterfaceDescriptionBlock, OptionCode, SimplePacketBlock,
-    UnknownBlock,
+    Block, EnhancedPacketBlock, InterfaceDescriptionBlock, SimplePacketBlock, UnknownBlock,
 };
 
 use super::Frame;
+use super::interface::Interface;
 use crate::time::Timestamp;
 
 /// Block types, as numbers in the section's byte order.
@@ -79,16 +77,6 @@ impl Pending {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Interface {
-    global: u32,
-    link_type: u32,
-    snaplen: u32,
-    /// Time stamp units per second; `None` for a resolution too fine to compute with.
-    units_per_sec: Option<u128>,
-    offset_secs: i64,
-}
-
 /// State across blocks: the current section's byte order and interfaces.
 #[derive(Debug, Default)]
 pub(super) struct Pcapng {
@@ -116,33 +104,6 @@ pub(super) fn section_big_endian(data: &[u8]) -> Option<bool> {
         BYTE_ORDER_MAGIC => Some(false),
         magic if magic == BYTE_ORDER_MAGIC.swap_bytes() => Some(true),
         _ => None,
-    }
-}
-
-/// Units per second of an `if_tsresol` value: 10^n, or 2^n when the top bit is set.
-fn units_per_sec(tsresol: u8) -> Option<u128> {
-    let exponent = u32::from(tsresol & 0x7f);
-    if tsresol & 0x80 == 0 {
-        10u128.checked_pow(exponent)
-    } else {
-        2u128.checked_pow(exponent)
-    }
-}
-
-impl Interface {
-    fn timestamp(&self, ts_high: u32, ts_low: u32) -> Timestamp {
-        let ticks = (u64::from(ts_high) << 32) | u64::from(ts_low);
-        let (secs, nanos) = match self.units_per_sec {
-            Some(units) => {
-                let ticks = u128::from(ticks);
-                // The remainder is below 2^64, so multiplying by 10^9 cannot overflow.
-                let nanos = (ticks % units) * 1_000_000_000 / units;
-                ((ticks / units) as i128, nanos as u32)
-            }
-            None => (0, 0),
-        };
-        let secs = (secs + i128::from(self.offset_secs)).clamp(i64::MIN.into(), i64::MAX.into());
-        Timestamp::new(secs as i64, nanos)
     }
 }
 
@@ -191,39 +152,10 @@ impl Pcapng {
                 self.sections
             ));
         }
-        // The first occurrence of each option counts; the parser already dropped any options
-        // after a damaged one.
-        let mut tsresol = None;
-        let mut offset_secs = None;
-        for option in &idb.options {
-            let value = option.value();
-            if option.code == OptionCode::IfTsresol && tsresol.is_none() && option.len >= 1 {
-                tsresol = value.first().copied();
-            }
-            if option.code == OptionCode::IfTsoffset && offset_secs.is_none() && option.len == 8 {
-                offset_secs = value
-                    .get(..8)
-                    .and_then(|v| <[u8; 8]>::try_from(v).ok())
-                    .map(|b| {
-                        if self.big_endian {
-                            i64::from_be_bytes(b)
-                        } else {
-                            i64::from_le_bytes(b)
-                        }
-                    });
-            }
-        }
-        let link_type = u32::from(idb.linktype.0 as u16);
-        self.interfaces.push(Interface {
-            global: self.interfaces_seen,
-            link_type,
-            snaplen: idb.snaplen,
-            // Without if_tsresol, time stamps are in microseconds (pcapng §4.2).
-            units_per_sec: units_per_sec(tsresol.unwrap_or(6)),
-            offset_secs: offset_secs.unwrap_or(0),
-        });
+        let iface = Interface::from_idb(idb, self.interfaces_seen, self.big_endian);
+        self.interfaces.push(iface);
         self.interfaces_seen = self.interfaces_seen.saturating_add(1);
-        Ok(Record::Interface(link_type))
+        Ok(Record::Interface(iface.link_type))
     }
 
     fn lookup(&self, number: u64, if_id: u32, block: &str) -> Result<Interface, String> {
@@ -478,28 +410,16 @@ mod tests {
     }
 
     #[test]
-    fn resolutions_and_offsets_compute_exactly() {
-        assert_eq!(units_per_sec(6), Some(1_000_000));
-        assert_eq!(units_per_sec(0x80 | 10), Some(1024));
-        assert_eq!(units_per_sec(38), Some(10u128.pow(38)));
-        assert_eq!(units_per_sec(39), None);
-        let iface = |units_per_sec, offset_secs| Interface {
-            global: 0,
-            link_type: 1,
-            snaplen: 0,
-            units_per_sec,
-            offset_secs,
-        };
-        assert_eq!(
-            iface(Some(1), i64::MAX).timestamp(u32::MAX, u32::MAX).secs,
-            i64::MAX
-        );
-        assert_eq!(
-            iface(Some(1024), -10).timestamp(0, 1024 + 512),
-            Timestamp::new(-9, 500_000_000)
-        );
-        assert_eq!(iface(None, 3).timestamp(1, 1), Timestamp::new(3, 0));
-        let huge = iface(units_per_sec(0x80 | 127), 0).timestamp(u32::MAX, u32::MAX);
-        assert_eq!(huge.secs, 0);
+    fn too_many_interfaces_in_a_section_stop_reading() {
+        let mut bytes = shb(false);
+        let one = idb(false, 1, None, None);
+        for _ in 0..=MAX_INTERFACES {
+            bytes.extend_from_slice(&one);
+        }
+        let (info, _) = collect(&bytes);
+        let info = info.unwrap();
+        assert_eq!(info.link_types, [1]);
+        let reason = info.truncated.unwrap().reason;
+        assert_eq!(reason, "section 1 declares more than 65536 interfaces");
     }
 }

@@ -173,7 +173,7 @@ pub struct PppoeDiscovery {
     pub service_name: Option<String>,
     pub ac_name: Option<String>,
     /// The first Service-Name-Error, AC-System-Error or Generic-Error tag, as
-    /// "Service-Name-Error: <text>" (just the tag name when it carries no text).
+    /// `Service-Name-Error: <text>` (just the tag name when it carries no text).
     pub error: Option<String>,
 }
 
