@@ -124,7 +124,30 @@ pub(super) fn file_header(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata::{collect, pcap_header, shb};
+    use super::super::testdata::{collect, pcap, pcap_header, shb};
+    use std::io::{self, Read};
+
+    /// Interrupts every other read, and fails instead of reporting the end of the data.
+    struct Flaky<'a> {
+        data: &'a [u8],
+        interrupt: bool,
+    }
+
+    impl Read for Flaky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            if self.data.is_empty() {
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
 
     fn error_of(bytes: &[u8]) -> String {
         match collect(bytes).0 {
@@ -141,6 +164,32 @@ mod tests {
             assert_eq!((info.frames, info.truncated, frames.len()), (0, None, 0));
             assert_eq!((info.bytes_read, info.first_ts), (bytes.len() as u64, None));
         }
+    }
+
+    #[test]
+    fn interrupted_reads_are_retried_and_read_errors_reported() {
+        let header = pcap_header(false, false, 1);
+        let flaky = Flaky {
+            data: &header,
+            interrupt: false,
+        };
+        let err = super::super::read_frames_from("f.pcap", flaky, |_| {}).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.pcap: cannot read: read error after the file header"
+        );
+        let two = pcap(false, false, 1, &[(1, 0, &[0; 60]), (2, 0, &[0; 60])]);
+        let flaky = Flaky {
+            data: &two,
+            interrupt: false,
+        };
+        let mut frames = 0;
+        let info = super::super::read_frames_from("f.pcap", flaky, |_| frames += 1).unwrap();
+        let t = info.truncated.unwrap();
+        assert_eq!(
+            (frames, t.after_frame, t.reason.as_str()),
+            (2, 2, "read error")
+        );
     }
 
     #[test]

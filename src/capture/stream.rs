@@ -52,12 +52,18 @@ pub(super) fn read<R: Read + Send>(
     let mut reader = Retry(reader);
     let (prefix, format) = file_header(file, &mut reader)?;
     let capacity = initial_capacity.max(prefix.len() + SLACK);
-    let mut pcap = create_reader(capacity, Cursor::new(prefix).chain(reader)).map_err(|e| {
-        CaptureError::BadHeader {
-            file: file.into(),
-            reason: format!("invalid capture file header: {e}"),
-        }
-    })?;
+    let mut pcap =
+        create_reader(capacity, Cursor::new(prefix).chain(reader)).map_err(|e| match e {
+            // pcap-parser reads once more behind the header and drops the io::Error.
+            PcapError::ReadError => CaptureError::Read {
+                file: file.into(),
+                error: std::io::Error::other("read error after the file header"),
+            },
+            e => CaptureError::BadHeader {
+                file: file.into(),
+                reason: format!("invalid capture file header: {e}"),
+            },
+        })?;
     let mut run = Run {
         info: CaptureInfo {
             source: file.to_string(),
