@@ -94,10 +94,7 @@ impl<F: FnMut(&Frame<'_>)> Run<F> {
         if let Some(next) = self.next_record(data) {
             let len = next.len();
             if len <= data.len() as u64 {
-                let what = self.describe(data);
-                return Err(format!(
-                    "{what} is malformed: its fields overrun its {len} bytes"
-                ));
+                return Err(self.malformed(data, true));
             }
             let hostile = match (&next, &self.format) {
                 (Next::Packet(_), Format::Legacy(Some(legacy))) => legacy.too_big(len),
