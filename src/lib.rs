@@ -5,7 +5,11 @@
 //! capture → decode → flows → apps → cwmp → sessions → facts → checks → report → renderers.
 
 pub mod apps;
+pub mod capture;
 pub mod cwmp;
 pub mod decode;
+pub mod engine;
+pub mod facts;
 pub mod flows;
+pub mod sessions;
 pub mod time;
