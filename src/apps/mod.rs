@@ -2,3 +2,4 @@
 //! DNS, DHCP, PPPoE, ICMP and STUN.
 
 pub mod http;
+pub mod icmp;

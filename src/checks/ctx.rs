@@ -1,0 +1,209 @@
+//! What every check reads: the facts, the sessions, the reference values, and the roles derived from them.
+//!
+//! Takes: [`Facts`], [`Sessions`] and the [`Config`]. Gives: [`Ctx`] with [`Roles`] — which addresses are
+//! the CPE and the ACS, the ACS host names, and in words what was assumed to decide that (DESIGN.md
+//! issue "roles": the CPE is the side that POSTs Informs; without an Inform, the configured ACS URL, DNS
+//! names and connection attempts decide, and the report says so).
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::config::{Config, UrlParts};
+use crate::facts::{Facts, Message};
+use crate::flows::ConnFacts;
+use crate::sessions::Sessions;
+
+/// The IANA port for CWMP (TR-069 §3.2.2; tr069-facts.md §10), used only as a last resort to guess the ACS.
+pub const CWMP_PORT: u16 = 7547;
+
+/// Who is who in the capture.
+#[derive(Clone, Debug, Default)]
+pub struct Roles {
+    pub cpes: Vec<IpAddr>,
+    /// ACS endpoints: servers of CWMP sessions, or the configured URL's address and port.
+    pub acs: Vec<SocketAddr>,
+    /// ACS host names (configured URL, Host headers, TLS SNI), lower case.
+    pub acs_hosts: Vec<String>,
+    /// The configured ACS URL (`--acs-url`), or one the router received by DHCP option 43.
+    pub acs_url: Option<UrlParts>,
+    /// What was assumed, in words, for the report.
+    pub assumptions: Vec<String>,
+}
+
+impl Roles {
+    pub fn is_acs(&self, addr: SocketAddr) -> bool {
+        self.acs.contains(&addr)
+    }
+    pub fn is_acs_ip(&self, ip: IpAddr) -> bool {
+        self.acs.iter().any(|a| a.ip() == ip)
+    }
+}
+
+/// Everything a check may read.
+pub struct Ctx<'a> {
+    pub facts: &'a Facts,
+    pub sessions: &'a Sessions,
+    pub config: &'a Config,
+    pub roles: Roles,
+    /// The capture's name for evidence.
+    pub source: &'a str,
+}
+
+fn push<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+/// The host part of a Host header (`acs.example:7547` → `acs.example`, `[::1]:80` → `::1`).
+fn host_of(header: &str) -> String {
+    let h = header.trim();
+    if let Some(rest) = h.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("").to_string();
+    }
+    h.rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(h, |(host, _)| host)
+        .to_ascii_lowercase()
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(facts: &'a Facts, sessions: &'a Sessions, config: &'a Config, source: &'a str) -> Ctx<'a> {
+        let roles = derive_roles(facts, sessions, config);
+        Ctx {
+            facts,
+            sessions,
+            config,
+            roles,
+            source,
+        }
+    }
+
+    /// A header value as it may be shown: credentials redacted unless `--show-secrets`.
+    pub fn redact_header(&self, name: &str, value: &str) -> String {
+        let secret = name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("proxy-authorization");
+        if !secret || self.config.show_secrets {
+            return value.to_string();
+        }
+        let scheme = value.split_whitespace().next().unwrap_or("");
+        if scheme.eq_ignore_ascii_case("digest") {
+            // Digest parameters other than `response` are not secret and are what R&D compares.
+            let params = crate::checks::registration::digest_params(value);
+            let shown: Vec<String> = params
+                .iter()
+                .map(|(k, v)| {
+                    if k.eq_ignore_ascii_case("response") {
+                        format!("{k}=«redacted»")
+                    } else {
+                        format!("{k}=\"{v}\"")
+                    }
+                })
+                .collect();
+            format!("Digest {}", shown.join(", "))
+        } else {
+            format!("{scheme} «redacted»")
+        }
+    }
+
+    /// TCP connections from a CPE to an ACS endpoint, in order.
+    pub fn acs_conns(&self) -> impl Iterator<Item = &'a ConnFacts> + '_ {
+        self.facts.conns.iter().filter(|c| self.roles.is_acs(c.server))
+    }
+
+    pub fn msg(&self, index: usize) -> &'a Message {
+        &self.facts.messages[index]
+    }
+}
+
+fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
+    let mut r = Roles::default();
+    for s in &sessions.cwmp {
+        push(&mut r.cpes, s.cpe);
+        push(&mut r.acs, s.acs);
+        if let Some(host) = s.inform(facts).and_then(|m| m.http.header("Host")) {
+            let host = host_of(host);
+            if host.parse::<IpAddr>().is_err() && !host.is_empty() {
+                push(&mut r.acs_hosts, host);
+            }
+        }
+    }
+    if !sessions.cwmp.is_empty() {
+        let cpes: Vec<String> = r.cpes.iter().map(|c| c.to_string()).collect();
+        let acs: Vec<String> = r.acs.iter().map(|a| a.to_string()).collect();
+        r.assumptions.push(format!(
+            "CPE {} (it sends the Informs); ACS {} (it answers them)",
+            cpes.join(", "),
+            acs.join(", ")
+        ));
+    }
+    r.acs_url = config.acs_url.as_deref().and_then(UrlParts::parse).or_else(|| {
+        let from_dhcp = facts.dhcp.iter().find_map(|d| d.msg.acs_url.as_deref())?;
+        r.assumptions
+            .push(format!("ACS URL {from_dhcp} (from DHCP option 43 in the capture)"));
+        UrlParts::parse(from_dhcp)
+    });
+    if let Some(url) = r.acs_url.clone() {
+        let ips: Vec<IpAddr> = match url.ip {
+            Some(ip) => vec![ip],
+            None => {
+                push(&mut r.acs_hosts, url.host.clone());
+                dns_addresses(facts, &url.host)
+            }
+        };
+        for ip in ips {
+            push(&mut r.acs, SocketAddr::new(ip, url.port));
+        }
+    }
+    if r.acs.is_empty() {
+        // No Inform and no URL: the only evidence left is a connection attempt to the CWMP port.
+        let guessed: Vec<SocketAddr> = facts
+            .conns
+            .iter()
+            .filter(|c| c.server.port() == CWMP_PORT && c.syn_count > 0)
+            .map(|c| c.server)
+            .collect();
+        for g in &guessed {
+            push(&mut r.acs, *g);
+        }
+        if let Some(first) = guessed.first() {
+            r.assumptions.push(format!(
+                "ACS assumed to be {first}: no Inform and no --acs-url, and it is where the capture's connection attempts to the CWMP port {CWMP_PORT} go"
+            ));
+        }
+    }
+    if r.cpes.is_empty() {
+        for c in facts.conns.iter().filter(|c| r.acs.contains(&c.server)) {
+            push(&mut r.cpes, c.client.ip());
+        }
+        if !r.cpes.is_empty() {
+            r.assumptions
+                .push("CPE taken to be the host that connects to the ACS (no Inform in the capture)".into());
+        }
+    }
+    r
+}
+
+/// Addresses the capture's DNS answers give for `host`.
+pub fn dns_addresses(facts: &Facts, host: &str) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    for d in facts.dns.iter().filter(|d| d.msg.response) {
+        let asked = d.msg.questions.iter().any(|(q, _)| q.trim_end_matches('.').eq_ignore_ascii_case(host));
+        if asked {
+            for a in d.msg.answers.iter().filter_map(|a| a.addr) {
+                push(&mut out, a);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_of;
+
+    #[test]
+    fn host_header_loses_its_port() {
+        assert_eq!(host_of("ACS.Example:7547"), "acs.example");
+        assert_eq!(host_of("192.88.99.142"), "192.88.99.142");
+        assert_eq!(host_of("[2001:db8::1]:80"), "2001:db8::1");
+    }
+}

@@ -1,0 +1,175 @@
+//! The FAQ checks: pure functions from facts to verdicts (DESIGN.md §1).
+//!
+//! Takes: [`Ctx`] — the capture's facts, its sessions, the reference values from the command line and
+//! the roles derived from them. Gives: one [`CheckResult`] per catalog entry, in catalog order, each with
+//! a status, a one-line summary, evidence (frames, times, the decisive excerpt) and the catalog's hint
+//! for its mode. Checks do no I/O and read no clock.
+
+pub mod catalog;
+mod config_rpc;
+mod connreq;
+mod ctx;
+mod evidence;
+mod registration;
+mod retest;
+mod session;
+mod transport;
+mod wan;
+
+pub use ctx::{Ctx, Roles};
+pub use evidence::Evidence;
+
+use serde::Serialize;
+
+/// The verdict of one check (DESIGN.md §1 "Statuses").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Skip,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+/// What a check function decides: status, the catalog mode that picks the hint, the one-line summary
+/// and the evidence.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub status: Status,
+    /// Key into the catalog entry's hints (`"pass"` for a plain pass).
+    pub mode: &'static str,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Verdict {
+    pub fn new(status: Status, mode: &'static str, summary: impl Into<String>) -> Verdict {
+        Verdict {
+            status,
+            mode,
+            summary: summary.into(),
+            evidence: Vec::new(),
+        }
+    }
+    pub fn pass(summary: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Pass, "pass", summary)
+    }
+    pub fn fail(mode: &'static str, summary: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Fail, mode, summary)
+    }
+    pub fn warn(mode: &'static str, summary: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Warn, mode, summary)
+    }
+    pub fn skip(mode: &'static str, summary: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Skip, mode, summary)
+    }
+    pub fn with(mut self, evidence: impl IntoIterator<Item = Evidence>) -> Verdict {
+        self.evidence.extend(evidence);
+        self
+    }
+}
+
+/// A check's verdict with its catalog data, as the report shows it.
+#[derive(Clone, Debug)]
+pub struct CheckResult {
+    pub id: &'static str,
+    pub module: u8,
+    pub step: u8,
+    pub title: String,
+    pub status: Status,
+    pub mode: &'static str,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    pub hint: Option<String>,
+}
+
+type CheckFn = fn(&Ctx<'_>) -> Verdict;
+
+/// Every check: its id, its implementation, and every mode it can return (a unit test ties each to a
+/// catalog entry and each mode to a hint).
+pub const REGISTRY: [(&str, CheckFn, &[&str]); 20] = [
+    ("wan.dial", wan::dial, wan::DIAL_MODES),
+    ("wan.ping", wan::ping, wan::PING_MODES),
+    ("acs.dns", transport::dns, transport::DNS_MODES),
+    ("acs.ping", transport::acs_ping, transport::ACS_PING_MODES),
+    ("acs.connect", transport::connect, transport::CONNECT_MODES),
+    ("acs.tls", transport::tls, transport::TLS_MODES),
+    ("cwmp.url", registration::url, registration::URL_MODES),
+    ("cwmp.credentials", registration::credentials, registration::CREDENTIALS_MODES),
+    ("cwmp.bootstrap", registration::bootstrap, registration::BOOTSTRAP_MODES),
+    ("session.inform", session::inform, session::INFORM_MODES),
+    ("session.inform-response", session::inform_response, session::INFORM_RESPONSE_MODES),
+    ("session.complete", session::complete, session::COMPLETE_MODES),
+    ("retest.attempts", retest::attempts, retest::ATTEMPTS_MODES),
+    ("compare.baseline", retest::baseline, retest::BASELINE_MODES),
+    ("cr.precondition", connreq::precondition, connreq::PRECONDITION_MODES),
+    ("cr.connect", connreq::connect, connreq::CONNECT_MODES),
+    ("cr.inform", connreq::inform, connreq::INFORM_MODES),
+    ("cr.challenge", connreq::challenge, connreq::CHALLENGE_MODES),
+    ("cr.auth", connreq::auth, connreq::AUTH_MODES),
+    ("config.apply", config_rpc::apply, config_rpc::APPLY_MODES),
+];
+
+/// Runs every check in catalog order (`only`: just these ids, the others skipped as not asked for).
+pub fn run_all(ctx: &Ctx<'_>, only: &[String]) -> Vec<CheckResult> {
+    let cat = catalog::catalog();
+    cat.checks
+        .iter()
+        .map(|entry| {
+            let (id, check, _) = REGISTRY
+                .iter()
+                .find(|(id, _, _)| *id == entry.id)
+                .expect("every catalog id has an implementation (unit-tested)");
+            let verdict = if only.is_empty() || only.iter().any(|o| o == id) {
+                check(ctx)
+            } else {
+                Verdict::skip("not-selected", "not selected (--only)")
+            };
+            CheckResult {
+                id,
+                module: entry.module,
+                step: entry.step,
+                title: entry.title.clone(),
+                status: verdict.status,
+                mode: verdict.mode,
+                hint: entry.hints.get(verdict.mode).cloned(),
+                summary: verdict.summary,
+                evidence: verdict.evidence,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalog_check_has_exactly_one_implementation_and_every_mode_a_hint() {
+        let cat = catalog::catalog();
+        for entry in &cat.checks {
+            let impls: Vec<_> = REGISTRY.iter().filter(|(id, _, _)| *id == entry.id).collect();
+            assert_eq!(impls.len(), 1, "{} must have exactly one implementation", entry.id);
+            for mode in impls[0].2 {
+                if *mode != "pass" {
+                    assert!(entry.hints.contains_key(*mode), "{}: mode {mode} has no hint in the catalog", entry.id);
+                }
+            }
+            for hint in entry.hints.keys() {
+                assert!(impls[0].2.contains(&hint.as_str()), "{}: hint {hint} is never used", entry.id);
+            }
+        }
+        assert_eq!(REGISTRY.len(), cat.checks.len());
+    }
+}
