@@ -21,7 +21,7 @@ pub const TLS13: u16 = 0x0304;
 
 /// The ServerHello random that marks a HelloRetryRequest (RFC 8446 §4.1.3: SHA-256 of the text
 /// "HelloRetryRequest").
-const HELLO_RETRY_RANDOM: [u8; 32] = [
+pub(super) const HELLO_RETRY_RANDOM: [u8; 32] = [
     0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
     0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 ];
@@ -296,5 +296,7 @@ mod tests {
         assert_eq!(alert_name(200), "unknown_alert");
         assert_eq!(version_name(0x0304), "TLS 1.3");
         assert!(is_grease(0x3a3a) && !is_grease(0x0a1a) && !is_grease(0x0304));
+        let rfc8446 = hex("CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C");
+        assert_eq!(HELLO_RETRY_RANDOM[..], rfc8446[..]);
     }
 }

@@ -58,7 +58,11 @@ impl Tracker {
                     self.facts.problem(at, what);
                 }
             },
-            Unit::Plain { line, at } => self.facts.plaintext_reply = Some((at, from_client, line)),
+            // The first direction found speaking something else is the one reported.
+            Unit::Plain { line, at } => match &self.facts.plaintext_reply {
+                Some((_, client, _)) if *client != from_client => {}
+                _ => self.facts.plaintext_reply = Some((at, from_client, line)),
+            },
             Unit::Problem { at, what } => {
                 self.facts
                     .problem(at, format!("{}: {what}", side_name(from_client)));
@@ -252,5 +256,179 @@ impl Tracker {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::TlsConn;
+    use super::*;
+    use crate::flows::Delivery;
+    use crate::time::Timestamp;
+
+    /// Feeds (from_client, record type, body, frame) records, each in its own segment.
+    fn run(records: &[(bool, u8, &[u8], u64)]) -> TlsFacts {
+        let mut conn = TlsConn::default();
+        for &(from_client, ctype, body, frame) in records {
+            let mut bytes = vec![ctype, 3, 3];
+            bytes.extend((body.len() as u16).to_be_bytes());
+            bytes.extend(body);
+            send(&mut conn, from_client, &bytes, frame);
+        }
+        conn.facts().clone()
+    }
+
+    fn send(conn: &mut TlsConn, from_client: bool, bytes: &[u8], frame: u64) {
+        let ts = Timestamp::new(frame as i64, 0);
+        let d = Delivery::Data {
+            bytes,
+            frame,
+            ts,
+            trigger: frame,
+        };
+        conn.deliver(from_client, d);
+    }
+
+    /// A ServerHello handshake message with `random`, suite 0xc02f and the given extensions block.
+    fn server_hello(random: [u8; 32], ext: &[u8]) -> Vec<u8> {
+        let mut body = vec![3, 3];
+        body.extend(random);
+        body.extend([0, 0xc0, 0x2f, 0]);
+        if !ext.is_empty() {
+            body.extend((ext.len() as u16).to_be_bytes());
+            body.extend(ext);
+        }
+        let mut msg = vec![2, 0, 0, body.len() as u8];
+        msg.extend(body);
+        msg
+    }
+
+    fn frame(at: Option<At>) -> Option<u64> {
+        at.map(|a| a.frame)
+    }
+
+    const SERVER_HELLO_DONE: [u8; 4] = [14, 0, 0, 0];
+
+    #[test]
+    fn tls12_rows_of_the_table() {
+        let flight = [server_hello([7; 32], &[]), SERVER_HELLO_DONE.to_vec()].concat();
+        let f = run(&[
+            (false, HANDSHAKE, &flight, 2),
+            (true, ALERT, &[1, 0], 3),           // before CCS: readable
+            (true, CHANGE_CIPHER_SPEC, &[1], 4), // ≤ 1.2: the client's Finished follows
+            (true, ALERT, &[0x11; 26], 5),       // after CCS: encrypted
+            (false, CHANGE_CIPHER_SPEC, &[1], 6),
+            (false, HANDSHAKE, &[0x22; 40], 6), // encrypted Finished: the flight already ended
+            (true, APPLICATION_DATA, &[0x33; 30], 7),
+            (false, APPLICATION_DATA, &[0x44; 30], 8),
+        ]);
+        assert_eq!(f.version(), Some(0x0303));
+        assert_eq!(
+            f.server_hello.as_ref().unwrap().cipher_name,
+            Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+        );
+        assert_eq!(
+            (frame(f.server_flight_end), frame(f.client_finished)),
+            (Some(2), Some(4))
+        );
+        assert_eq!(f.application_data.map(frame), [Some(7), Some(8)]);
+        let alerts: Vec<_> = f
+            .alerts
+            .iter()
+            .map(|a| (a.at.frame, a.name, a.encrypted))
+            .collect();
+        assert_eq!(
+            alerts,
+            vec![(3, "close_notify", false), (5, "encrypted", true)]
+        );
+        assert_eq!(f.problems, vec![]);
+    }
+
+    #[test]
+    fn abbreviated_tls12_handshake_ends_the_flight_at_the_servers_finished() {
+        let f = run(&[
+            (false, HANDSHAKE, &server_hello([7; 32], &[]), 2),
+            (false, CHANGE_CIPHER_SPEC, &[1], 2),
+            (false, HANDSHAKE, &[0x22; 40], 3),
+        ]);
+        assert_eq!(frame(f.server_flight_end), Some(3));
+    }
+
+    #[test]
+    fn tls13_rows_of_the_table() {
+        let sh = server_hello([7; 32], &[0x00, 0x2b, 0x00, 0x02, 0x03, 0x04]);
+        let f = run(&[
+            (false, HANDSHAKE, &sh, 2),
+            (false, CHANGE_CIPHER_SPEC, &[1], 2),
+            (false, APPLICATION_DATA, &[0x11; 100], 2),
+            (false, APPLICATION_DATA, &[0x11; 100], 3), // still the server's flight
+            (true, CHANGE_CIPHER_SPEC, &[1], 4),        // compatibility only: not the Finished
+            (true, ALERT, &[2, 42], 4),                 // an alert record is in the clear in 1.3
+            (true, APPLICATION_DATA, &[0x22; 50], 5),   // the client's Finished
+            (true, APPLICATION_DATA, &[0x33; 50], 6),
+            (false, APPLICATION_DATA, &[0x44; 50], 7),
+        ]);
+        assert_eq!(f.version(), Some(TLS13));
+        assert_eq!(
+            (frame(f.server_flight_end), frame(f.client_finished)),
+            (Some(3), Some(5))
+        );
+        assert_eq!(f.application_data.map(frame), [Some(6), Some(7)]);
+        assert_eq!(
+            (f.alerts[0].name, f.alerts[0].level, f.alerts[0].encrypted),
+            ("bad_certificate", 2, false)
+        );
+    }
+
+    #[test]
+    fn hello_retry_request_is_noted_and_the_real_server_hello_kept() {
+        let ext = [0x00, 0x2b, 0x00, 0x02, 0x03, 0x04];
+        let hrr = server_hello(hello::HELLO_RETRY_RANDOM, &ext);
+        let f = run(&[(false, HANDSHAKE, &hrr, 2)]);
+        assert_eq!((frame(f.hello_retry), &f.server_hello), (Some(2), &None));
+        let f = run(&[(
+            false,
+            HANDSHAKE,
+            &[hrr, server_hello([1; 32], &ext)].concat(),
+            2,
+        )]);
+        assert_eq!(f.version(), Some(TLS13));
+    }
+
+    #[test]
+    fn garbage_is_a_plaintext_line_or_a_problem_never_a_panic() {
+        let mut conn = TlsConn::default();
+        send(&mut conn, true, b"\x00\x01garbage\xff", 4);
+        let (_, from_client, line) = conn.facts().plaintext_reply.clone().unwrap();
+        assert!(from_client);
+        assert_eq!(line, "..garbage\u{fffd}");
+
+        let mut conn = TlsConn::default();
+        send(
+            &mut conn,
+            true,
+            &[22, 3, 1, 0, 4, 1, 0, 0, 0, 22, 3, 3, 0x50, 0x00],
+            4,
+        );
+        let f = conn.facts();
+        assert_eq!(f.client_hello, None);
+        assert_eq!(f.problems.len(), 2, "{:?}", f.problems);
+        assert!(
+            f.problems[0]
+                .1
+                .contains("undecodable handshake message type 1")
+        );
+        assert!(f.problems[1].1.contains("not a TLS record header"));
+    }
+
+    #[test]
+    fn oversized_handshake_message_stops_the_handshake_but_not_the_records() {
+        let f = run(&[
+            (false, HANDSHAKE, &[11, 0x08, 0, 0], 6),
+            (false, ALERT, &[2, 40], 7),
+        ]);
+        assert_eq!(f.problems.len(), 1);
+        assert!(f.problems[0].1.contains("too large"), "{:?}", f.problems);
+        assert_eq!(f.alerts[0].name, "handshake_failure");
     }
 }
