@@ -75,7 +75,7 @@ pub struct TlsFacts {
     pub server_flight_end: Option<At>,
     /// The client's ChangeCipherSpec (≤ 1.2) or its first encrypted record after the ServerHello (1.3).
     pub client_finished: Option<At>,
-    /// First application-data record from the client [0] and from the server [1].
+    /// First application-data record from the client (`[0]`) and from the server (`[1]`).
     pub application_data: [Option<At>; 2],
     pub alerts: Vec<TlsAlert>,
     /// Bytes that are not TLS where TLS was expected: when, whether the client sent them, the first line.
