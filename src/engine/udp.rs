@@ -27,9 +27,22 @@ pub struct UdpFacts {
     pub dropped: u64,
 }
 
-fn keep<T>(list: &mut Vec<Datagram<T>>, dropped: &mut u64, item: Datagram<T>) {
+/// Where a datagram travelled.
+#[derive(Clone, Copy)]
+struct Route {
+    at: At,
+    src: SocketAddr,
+    dst: SocketAddr,
+}
+
+fn keep<T>(list: &mut Vec<Datagram<T>>, dropped: &mut u64, r: Route, msg: T) {
     if list.len() < MAX_PER_KIND {
-        list.push(item);
+        list.push(Datagram {
+            at: r.at,
+            src: r.src,
+            dst: r.dst,
+            msg,
+        });
     } else {
         *dropped += 1;
     }
@@ -40,23 +53,23 @@ impl UdpFacts {
         let src = SocketAddr::new(src, d.src_port);
         let dst = SocketAddr::new(dst, d.dst_port);
         let ports = [d.src_port, d.dst_port];
-        let item = |msg| Datagram { at, src, dst, msg };
+        let r = Route { at, src, dst };
         if ports.iter().any(|p| matches!(p, 53 | 5353 | 5355)) {
             if let Some(m) = parse_dns(d.payload) {
-                keep(&mut self.dns, &mut self.dropped, item(m));
+                keep(&mut self.dns, &mut self.dropped, r, m);
             }
         } else if ports.iter().any(|p| matches!(p, 67 | 68)) {
             if let Some(m) = parse_dhcp(d.payload) {
-                keep(&mut self.dhcp, &mut self.dropped, item(m));
+                keep(&mut self.dhcp, &mut self.dropped, r, m);
             }
         } else if d.payload.starts_with(b"GET ")
             && let Some(m) = parse_udp_connection_request(d.payload)
         {
-            keep(&mut self.conn_requests, &mut self.dropped, item(m));
+            keep(&mut self.conn_requests, &mut self.dropped, r, m);
         } else if ports.iter().any(|p| matches!(p, 3478 | 3479))
             && let Some(m) = parse_stun(d.payload)
         {
-            keep(&mut self.stun, &mut self.dropped, item(m));
+            keep(&mut self.stun, &mut self.dropped, r, m);
         }
     }
 }
