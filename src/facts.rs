@@ -16,8 +16,8 @@ use crate::apps::stun::StunMessage;
 use crate::apps::tls::TlsFacts;
 use crate::apps::udp_cr::UdpConnectionRequest;
 use crate::capture::CaptureInfo;
-use crate::decode::{PppControl, PppoeDiscovery};
 use crate::cwmp::{Envelope, SoapOutcome};
+use crate::decode::{PppControl, PppoeDiscovery};
 use crate::flows::{At, ConnFacts, TableStats};
 
 /// Longest excerpt of a non-SOAP body kept as evidence.
@@ -46,7 +46,9 @@ impl Message {
 
     /// The SOAP body's first element's local name (`Inform`, `Fault`, …): the `rpc` of DESIGN.md §3.
     pub fn rpc(&self) -> Option<&str> {
-        self.envelope().and_then(|e| e.rpc()).map(|r| r.name.as_str())
+        self.envelope()
+            .and_then(|e| e.rpc())
+            .map(|r| r.name.as_str())
     }
 
     /// No body bytes at all, or only white space, or a SOAP envelope with an empty Body.

@@ -153,9 +153,24 @@ mod tests {
         let cpe: IpAddr = "203.0.113.7".parse().unwrap();
         let dns: IpAddr = "8.8.8.8".parse().unwrap();
         let mut f = IcmpFacts::default();
-        f.message(at(1), cpe, dns, &icmp(IcmpKind::EchoRequest { id: 1, seq: 1 }, 8, 0));
-        f.message(at(2), dns, cpe, &icmp(IcmpKind::EchoReply { id: 1, seq: 1 }, 0, 0));
-        f.message(at(3), cpe, dns, &icmp(IcmpKind::EchoRequest { id: 1, seq: 2 }, 8, 0));
+        f.message(
+            at(1),
+            cpe,
+            dns,
+            &icmp(IcmpKind::EchoRequest { id: 1, seq: 1 }, 8, 0),
+        );
+        f.message(
+            at(2),
+            dns,
+            cpe,
+            &icmp(IcmpKind::EchoReply { id: 1, seq: 1 }, 0, 0),
+        );
+        f.message(
+            at(3),
+            cpe,
+            dns,
+            &icmp(IcmpKind::EchoRequest { id: 1, seq: 2 }, 8, 0),
+        );
         let flows = f.echo_flows();
         assert_eq!(flows.len(), 1);
         assert_eq!((flows[0].requests, flows[0].replies), (2, 1));
@@ -168,8 +183,18 @@ mod tests {
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         let mut f = IcmpFacts::default();
-        f.message(at(1), a, b, &icmp(IcmpKind::EchoReply { id: 1, seq: 1 }, 0, 0));
-        f.message(at(2), b, a, &icmp(IcmpKind::Unreachable { original: None }, 3, 3));
+        f.message(
+            at(1),
+            a,
+            b,
+            &icmp(IcmpKind::EchoReply { id: 1, seq: 1 }, 0, 0),
+        );
+        f.message(
+            at(2),
+            b,
+            a,
+            &icmp(IcmpKind::Unreachable { original: None }, 3, 3),
+        );
         assert!(f.echo_flows().is_empty());
         assert_eq!(f.errors.len(), 1);
         assert_eq!(f.errors[0].describe(), "port unreachable");
@@ -180,7 +205,12 @@ mod tests {
         let mut f = IcmpFacts::default();
         for i in 0..(MAX_ECHO_FLOWS as u32 + 5) {
             let dst = IpAddr::from(i.to_be_bytes());
-            f.message(at(1), "10.0.0.1".parse().unwrap(), dst, &icmp(IcmpKind::EchoRequest { id: 0, seq: 0 }, 8, 0));
+            f.message(
+                at(1),
+                "10.0.0.1".parse().unwrap(),
+                dst,
+                &icmp(IcmpKind::EchoRequest { id: 0, seq: 0 }, 8, 0),
+            );
         }
         assert_eq!(f.echo_flows().len(), MAX_ECHO_FLOWS);
         assert_eq!(f.dropped, 5);

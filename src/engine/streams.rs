@@ -45,7 +45,9 @@ impl Streams {
         for ev in std::mem::take(&mut self.events) {
             match ev {
                 HttpEvent::Message(m) => self.add_message(*m),
-                HttpEvent::BadHead { at, reason } => self.http_problems.push(HttpProblem { conn, at, reason }),
+                HttpEvent::BadHead { at, reason } => {
+                    self.http_problems.push(HttpProblem { conn, at, reason })
+                }
             }
         }
     }
@@ -54,15 +56,21 @@ impl Streams {
         let body = std::mem::take(&mut http.body);
         let soap = if http.body_len == 0 {
             SoapOutcome::Empty
-        } else if let Some(coding) = http.header("Content-Encoding").filter(|c| !c.eq_ignore_ascii_case("identity")) {
+        } else if let Some(coding) = http
+            .header("Content-Encoding")
+            .filter(|c| !c.eq_ignore_ascii_case("identity"))
+        {
             SoapOutcome::NotSoap {
                 reason: format!("body compressed with {coding}"),
             }
         } else {
             parse_envelope(&body)
         };
-        let excerpt = matches!(soap, SoapOutcome::NotSoap { .. } | SoapOutcome::Malformed { .. })
-            .then(|| excerpt(&body));
+        let excerpt = matches!(
+            soap,
+            SoapOutcome::NotSoap { .. } | SoapOutcome::Malformed { .. }
+        )
+        .then(|| excerpt(&body));
         self.messages.push(Message {
             index: self.messages.len(),
             http,
@@ -109,7 +117,10 @@ impl StreamSink for Streams {
             Interest::Follow(AppKind::Http)
         } else if looks_like_tls(payload) && !conn.start_missed {
             Interest::Follow(AppKind::Tls)
-        } else if conn.start_missed || looks_like_start(payload, true) || looks_like_start(payload, false) {
+        } else if conn.start_missed
+            || looks_like_start(payload, true)
+            || looks_like_start(payload, false)
+        {
             // Too few bytes to tell yet (a request line written a few bytes per segment), or a
             // connection joined mid-stream that may reach a message boundary later.
             Interest::Undecided

@@ -9,9 +9,12 @@
 //! - Bytes are delivered exactly once, in sequence order; a byte already delivered is never delivered again
 //!   (retransmissions and the old part of overlapping segments are dropped: the first copy wins, as in
 //!   Wireshark).
-//! - Out-of-order data waits in `pending`, whose size is bounded by [`PENDING_LIMIT`] bytes; when a hole is
-//!   not filled before the limit is hit, the end of the stream or a reset, the hole is reported as a
-//!   [`Delivery::Gap`] and delivery resumes after it.
+//! - Out-of-order data waits in `pending`, whose size is bounded by [`PENDING_LIMIT`] bytes. A hole is
+//!   given up — reported as a [`Delivery::Gap`], delivery resuming after it — when the limit is hit,
+//!   the stream ends or it is reset. ACKs beyond a hole are not trusted to mean "lost": captures
+//!   recorded by multi-queue NICs or merged from two interfaces show an ACK before the segment it
+//!   acknowledges. Data released past a given-up hole keeps its own frame as trigger, so the messages
+//!   it completes get the frames they arrived in, whenever the hole is given up.
 //! - `trigger` is the frame being processed when bytes become deliverable: the frame that completes a
 //!   message, as Wireshark reports it (`tcp.reassemble_out_of_order`).
 
@@ -128,12 +131,12 @@ impl Assembler {
                 }
                 let fresh = &payload[(-d) as usize..];
                 self.deliver(fresh, frame, ts, frame, out);
-                self.drain(frame, out);
+                self.drain(Some(frame), out);
             } else {
                 self.stats.out_of_order += 1;
                 self.hold(seq, payload, frame, ts);
                 if self.pending_bytes > PENDING_LIMIT {
-                    self.skip_hole(frame, out);
+                    self.skip_hole(out);
                 }
             }
         }
@@ -143,7 +146,7 @@ impl Assembler {
     /// The connection was reset or the capture ended: report any hole and deliver what waits behind it.
     pub fn flush(&mut self, trigger: u64, out: &mut dyn FnMut(Delivery<'_>)) {
         while !self.pending.is_empty() {
-            self.skip_hole(trigger, out);
+            self.skip_hole(out);
         }
         if let (Some((fin_seq, _, _)), Some(next)) = (self.fin, self.next) {
             let hole = seq_diff(fin_seq, next);
@@ -177,8 +180,9 @@ impl Assembler {
         });
     }
 
-    /// Delivers waiting segments that the stream has now reached.
-    fn drain(&mut self, trigger: u64, out: &mut dyn FnMut(Delivery<'_>)) {
+    /// Delivers waiting segments that the stream has now reached; `trigger` is the frame that filled the
+    /// hole, or `None` when a hole was given up (each segment then triggers itself).
+    fn drain(&mut self, trigger: Option<u64>, out: &mut dyn FnMut(Delivery<'_>)) {
         while let Some(first) = self.pending.first() {
             let next = self.next.expect("origin set");
             let d = seq_diff(first.seq, next);
@@ -189,7 +193,13 @@ impl Assembler {
             self.pending_bytes -= p.data.len();
             let skip = (-d) as usize;
             if skip < p.data.len() {
-                self.deliver(&p.data[skip..], p.frame, p.ts, trigger, out);
+                self.deliver(
+                    &p.data[skip..],
+                    p.frame,
+                    p.ts,
+                    trigger.unwrap_or(p.frame),
+                    out,
+                );
             }
         }
     }
@@ -221,7 +231,7 @@ impl Assembler {
     }
 
     /// Gives up on the hole before the first waiting segment: reports it and resumes there.
-    fn skip_hole(&mut self, trigger: u64, out: &mut dyn FnMut(Delivery<'_>)) {
+    fn skip_hole(&mut self, out: &mut dyn FnMut(Delivery<'_>)) {
         let Some((first_seq, first_frame)) = self.pending.first().map(|p| (p.seq, p.frame)) else {
             return;
         };
@@ -231,7 +241,7 @@ impl Assembler {
             self.report_gap(hole as u64, first_frame, out);
             self.next = Some(first_seq);
         }
-        self.drain(trigger, out);
+        self.drain(None, out);
     }
 
     fn report_gap(&mut self, len: u64, frame: u64, out: &mut dyn FnMut(Delivery<'_>)) {
@@ -386,7 +396,7 @@ mod tests {
         });
         assert_eq!(
             seen,
-            vec![data("abc", 4, 4), Seen::Gap(3, 5), data("ghi", 5, 9)]
+            vec![data("abc", 4, 4), Seen::Gap(3, 5), data("ghi", 5, 5)]
         );
         assert_eq!(a.stats.gaps, 1);
         assert_eq!(a.stats.gap_bytes, 3);

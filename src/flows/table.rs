@@ -20,8 +20,8 @@ use std::net::SocketAddr;
 
 use crate::decode::TcpSegment;
 use crate::flows::assembler::{Assembler, Delivery};
-use crate::flows::watch::Watch;
 use crate::flows::conn::{AppKind, At, ConnFacts};
+use crate::flows::watch::Watch;
 
 /// Live connections held at once.
 pub const MAX_LIVE: usize = 65_536;
@@ -243,7 +243,9 @@ impl<A: Default> FlowTable<A> {
         match interest {
             Interest::Follow(kind) => {
                 live.facts.app = kind;
-                let Streams::Watching(mut watch) = std::mem::replace(&mut live.streams, Streams::Ignored) else {
+                let Streams::Watching(mut watch) =
+                    std::mem::replace(&mut live.streams, Streams::Ignored)
+                else {
                     unreachable!("matched above")
                 };
                 if live.facts.client != before {
@@ -253,8 +255,11 @@ impl<A: Default> FlowTable<A> {
                 let asm = watch.replay(&mut |i, d| sink.deliver(facts, app, i == 0, d));
                 live.streams = Streams::Following(Box::new(asm));
             }
-            Interest::Undecided if live.facts.start_missed && live.looks < MAX_LOOKS => watch.restart(dir),
-            Interest::Undecided if !live.facts.start_missed && watch.prefix(dir).len() < MAX_UNDECIDED => {}
+            Interest::Undecided if live.facts.start_missed && live.looks < MAX_LOOKS => {
+                watch.restart(dir)
+            }
+            Interest::Undecided
+                if !live.facts.start_missed && watch.prefix(dir).len() < MAX_UNDECIDED => {}
             _ => {
                 if live.facts.app == AppKind::None {
                     live.facts.app = AppKind::Other;

@@ -52,31 +52,40 @@ impl Watch {
     }
 
     /// Reassembles one segment of direction `dir` and holds what it delivers.
-    pub fn segment(&mut self, dir: usize, seq: u32, payload: &[u8], fin: bool, frame: u64, ts: Timestamp) {
+    pub fn segment(
+        &mut self,
+        dir: usize,
+        seq: u32,
+        payload: &[u8],
+        fin: bool,
+        frame: u64,
+        ts: Timestamp,
+    ) {
         let d = &mut self.dirs[dir];
         let (bytes, held) = (&mut d.bytes, &mut d.held);
-        d.asm.segment(seq, payload, fin, frame, ts, &mut |delivery| {
-            held.push(match delivery {
-                Delivery::Data {
-                    bytes: b,
-                    frame,
-                    ts,
-                    trigger,
-                } => {
-                    let start = bytes.len();
-                    bytes.extend_from_slice(b);
-                    Held::Data {
-                        start,
-                        end: bytes.len(),
+        d.asm
+            .segment(seq, payload, fin, frame, ts, &mut |delivery| {
+                held.push(match delivery {
+                    Delivery::Data {
+                        bytes: b,
                         frame,
                         ts,
                         trigger,
+                    } => {
+                        let start = bytes.len();
+                        bytes.extend_from_slice(b);
+                        Held::Data {
+                            start,
+                            end: bytes.len(),
+                            frame,
+                            ts,
+                            trigger,
+                        }
                     }
-                }
-                Delivery::Gap { len, frame } => Held::Gap { len, frame },
-                Delivery::Fin { frame, ts } => Held::Fin { frame, ts },
-            })
-        });
+                    Delivery::Gap { len, frame } => Held::Gap { len, frame },
+                    Delivery::Fin { frame, ts } => Held::Fin { frame, ts },
+                })
+            });
     }
 
     /// The bytes direction `dir` delivered so far.
@@ -140,11 +149,20 @@ mod tests {
         assert_eq!(w.prefix(0), b"POS");
         let mut seen = Vec::new();
         let asm = w.replay(&mut |dir, d| {
-            if let Delivery::Data { bytes, frame, trigger, .. } = d {
+            if let Delivery::Data {
+                bytes,
+                frame,
+                trigger,
+                ..
+            } = d
+            {
                 seen.push((dir, bytes.to_vec(), frame, trigger));
             }
         });
-        assert_eq!(seen, vec![(0, b"P".to_vec(), 4, 4), (0, b"OS".to_vec(), 5, 5)]);
+        assert_eq!(
+            seen,
+            vec![(0, b"P".to_vec(), 4, 4), (0, b"OS".to_vec(), 5, 5)]
+        );
         assert_eq!(asm[0].stats.delivered, 3);
     }
 

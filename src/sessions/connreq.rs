@@ -27,7 +27,9 @@ pub enum CrState {
     /// A GET with credentials was sent.
     AuthSent,
     /// The CPE accepted (200/204); `authenticated` says whether credentials were checked.
-    Accepted { authenticated: bool },
+    Accepted {
+        authenticated: bool,
+    },
     Failed,
 }
 
@@ -85,8 +87,12 @@ pub fn cr_step(state: CrState, event: CrEvent) -> Result<CrState, CrFailure> {
         (_, Get { authorized: false }) => Ok(Sent),
         (_, Get { authorized: true }) => Ok(AuthSent),
         (Sent, Answer(401)) => Ok(Challenged),
-        (Sent, Answer(200 | 204)) => Ok(Accepted { authenticated: false }),
-        (AuthSent, Answer(200 | 204)) => Ok(Accepted { authenticated: true }),
+        (Sent, Answer(200 | 204)) => Ok(Accepted {
+            authenticated: false,
+        }),
+        (AuthSent, Answer(200 | 204)) => Ok(Accepted {
+            authenticated: true,
+        }),
         (AuthSent, Answer(401)) => Err(CrFailure::Rejected),
         (_, Answer(503)) => Err(CrFailure::Busy),
         (_, Answer(status)) => Err(CrFailure::HttpStatus(status)),
@@ -118,12 +124,18 @@ fn recognise(m: &Message, cpes: &[IpAddr], urls: &[CrUrl]) -> Option<&'static st
 }
 
 /// Finds every connection-request attempt and links accepted ones to the session they triggered.
-pub fn build_conn_requests(facts: &Facts, sessions: &[CwmpSession], urls: &[CrUrl]) -> Vec<ConnRequest> {
+pub fn build_conn_requests(
+    facts: &Facts,
+    sessions: &[CwmpSession],
+    urls: &[CrUrl],
+) -> Vec<ConnRequest> {
     let cpes: Vec<IpAddr> = sessions.iter().map(|s| s.cpe).collect();
     let mut out: Vec<ConnRequest> = Vec::new();
     let msgs = &facts.messages;
     for m in msgs {
-        let Some(why) = recognise(m, &cpes, urls) else { continue };
+        let Some(why) = recognise(m, &cpes, urls) else {
+            continue;
+        };
         let response = answer_to(facts, m);
         let authorized = m.http.header("Authorization").is_some();
         let status = response.map(|r| msgs[r].http.status().unwrap_or(0));
@@ -165,8 +177,13 @@ pub fn build_conn_requests(facts: &Facts, sessions: &[CwmpSession], urls: &[CrUr
             cr.failure = Some(CrFailure::ChallengeUnanswered);
         }
         if let CrState::Accepted { .. } = cr.state() {
-            let accepted_at = cr.hits.last().and_then(|h| h.response).map(|r| msgs[r].at());
-            cr.session = accepted_at.and_then(|at| triggered_session(facts, sessions, cr.cpe.ip(), at.frame));
+            let accepted_at = cr
+                .hits
+                .last()
+                .and_then(|h| h.response)
+                .map(|r| msgs[r].at());
+            cr.session = accepted_at
+                .and_then(|at| triggered_session(facts, sessions, cr.cpe.ip(), at.frame));
         }
     }
     out
@@ -237,10 +254,16 @@ fn silence_after(facts: &Facts, req: &Message) -> Silence {
 }
 
 /// The first session from `cpe` that starts after `frame` with an Inform carrying `6 CONNECTION REQUEST`.
-fn triggered_session(facts: &Facts, sessions: &[CwmpSession], cpe: IpAddr, frame: u64) -> Option<usize> {
+fn triggered_session(
+    facts: &Facts,
+    sessions: &[CwmpSession],
+    cpe: IpAddr,
+    frame: u64,
+) -> Option<usize> {
     sessions.iter().position(|s| {
         s.cpe == cpe
-            && s.first_message().is_some_and(|i| facts.messages[i].at().frame > frame)
+            && s.first_message()
+                .is_some_and(|i| facts.messages[i].at().frame > frame)
             && s.inform(facts).and_then(|m| m.envelope()).is_some_and(|e| {
                 e.inform()
                     .is_some_and(|inf| inf.events.iter().any(|ev| ev.code.starts_with("6 ")))

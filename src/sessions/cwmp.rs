@@ -19,7 +19,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::facts::{Facts, Message};
 use crate::sessions::cwmp_table::{Event, Failure, State, step};
-use crate::sessions::exchange::{Exchange, RESPONSE_TIMEOUT_SECS, Req, Resp, Silence, exchanges_of};
+use crate::sessions::exchange::{
+    Exchange, RESPONSE_TIMEOUT_SECS, Req, Resp, Silence, exchanges_of,
+};
 
 /// One transition the table made, for evidence and ladders.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,7 +104,9 @@ pub fn cwmp_exchanges(facts: &Facts) -> Vec<Exchange> {
         .collect();
     let mut out = Vec::new();
     for (id, msgs) in &by_conn {
-        let Some(conn) = facts.conn(*id) else { continue };
+        let Some(conn) = facts.conn(*id) else {
+            continue;
+        };
         let cwmp = msgs.iter().any(|&i| is_cwmp(&facts.messages[i]));
         let same_pair_posts = cwmp_pairs.contains(&(conn.client.ip(), conn.server))
             && msgs
@@ -149,12 +153,16 @@ struct Runner<'f> {
 
 impl Runner<'_> {
     fn exchange(&mut self, ex: Exchange) {
-        let conn = self.facts.conn(ex.conn).expect("exchange of a known connection");
+        let conn = self
+            .facts
+            .conn(ex.conn)
+            .expect("exchange of a known connection");
         let key = (conn.client.ip(), conn.server);
         if let Req::Inform { authorized, .. } = ex.req {
-            let continues = self.open.get(&key).is_some_and(|o| {
-                (o.challenge.is_some() && authorized) || o.state == State::Idle
-            });
+            let continues = self
+                .open
+                .get(&key)
+                .is_some_and(|o| (o.challenge.is_some() && authorized) || o.state == State::Idle);
             if !continues {
                 if let Some(o) = self.open.remove(&key) {
                     let failure = match o.challenge {
@@ -180,9 +188,14 @@ impl Runner<'_> {
         let from = open.state;
         let result = match (&ex.req, &ex.resp) {
             (_, Resp::Unauthorized { scheme })
-                if self.facts.messages[ex.request].http.header("Authorization").is_some() =>
+                if self.facts.messages[ex.request]
+                    .http
+                    .header("Authorization")
+                    .is_some() =>
             {
-                Err(Failure::AuthRejected { scheme: scheme.clone() })
+                Err(Failure::AuthRejected {
+                    scheme: scheme.clone(),
+                })
             }
             (_, Resp::Unauthorized { scheme }) => {
                 open.challenge = Some(scheme.clone());
@@ -202,10 +215,16 @@ impl Runner<'_> {
         s.exchanges.push(ex);
         match result {
             Ok(to) => {
-                s.steps.push(Step { exchange: index, from, to });
+                s.steps.push(Step {
+                    exchange: index,
+                    from,
+                    to,
+                });
                 open.state = to;
                 if to == State::Done {
-                    let end = s.exchanges[index].response.expect("Done follows a response");
+                    let end = s.exchanges[index]
+                        .response
+                        .expect("Done follows a response");
                     s.outcome = Outcome::Completed { end };
                     self.open.remove(&key);
                 }
@@ -261,12 +280,21 @@ impl Runner<'_> {
             let s = &self.sessions[session];
             (s.cpe, s.acs)
         };
-        let Some(o) = self.open.remove(&key) else { return };
+        let Some(o) = self.open.remove(&key) else {
+            return;
+        };
         if let Some(scheme) = o.challenge {
-            return self.fail(session, Failure::ChallengeUnanswered { scheme }, o.state, None);
+            return self.fail(
+                session,
+                Failure::ChallengeUnanswered { scheme },
+                o.state,
+                None,
+            );
         }
         let s = &self.sessions[session];
-        let Some(last) = s.exchanges.last() else { return };
+        let Some(last) = s.exchanges.last() else {
+            return;
+        };
         let last_msg = &self.facts.messages[last.response.unwrap_or(last.request)];
         let conn = self.facts.conn(last.conn).expect("known connection");
         let after = |frame: u64| frame > last_msg.at().frame;

@@ -153,19 +153,46 @@ mod tests {
     fn every_allowed_transition_of_a_full_session() {
         assert_eq!(ok(Idle, Event::Req(&inform())), InformSent);
         assert_eq!(ok(InformSent, Event::Resp(&Resp::InformResponse)), CpeTurn);
-        assert_eq!(ok(CpeTurn, Event::Req(&Req::CpeRequest("TransferComplete".into()))), CpeRequestSent);
         assert_eq!(
-            ok(CpeRequestSent, Event::Resp(&Resp::AcsAnswer("TransferCompleteResponse".into()))),
+            ok(
+                CpeTurn,
+                Event::Req(&Req::CpeRequest("TransferComplete".into()))
+            ),
+            CpeRequestSent
+        );
+        assert_eq!(
+            ok(
+                CpeRequestSent,
+                Event::Resp(&Resp::AcsAnswer("TransferCompleteResponse".into()))
+            ),
             CpeTurn
         );
-        assert_eq!(ok(CpeRequestSent, Event::Resp(&Resp::Fault { code: Some(8005) })), CpeTurn);
-        assert_eq!(ok(CpeTurn, Event::Req(&Req::Empty)), AcsTurn);
-        assert_eq!(ok(AcsTurn, Event::Resp(&Resp::AcsRequest("GetParameterValues".into()))), AcsRequestSent);
         assert_eq!(
-            ok(AcsRequestSent, Event::Req(&Req::CpeAnswer("GetParameterValuesResponse".into()))),
+            ok(
+                CpeRequestSent,
+                Event::Resp(&Resp::Fault { code: Some(8005) })
+            ),
+            CpeTurn
+        );
+        assert_eq!(ok(CpeTurn, Event::Req(&Req::Empty)), AcsTurn);
+        assert_eq!(
+            ok(
+                AcsTurn,
+                Event::Resp(&Resp::AcsRequest("GetParameterValues".into()))
+            ),
+            AcsRequestSent
+        );
+        assert_eq!(
+            ok(
+                AcsRequestSent,
+                Event::Req(&Req::CpeAnswer("GetParameterValuesResponse".into()))
+            ),
             AcsTurn
         );
-        assert_eq!(ok(AcsRequestSent, Event::Req(&Req::CpeAnswer("Fault".into()))), AcsTurn);
+        assert_eq!(
+            ok(AcsRequestSent, Event::Req(&Req::CpeAnswer("Fault".into()))),
+            AcsTurn
+        );
         assert_eq!(ok(AcsTurn, Event::Resp(&Resp::Empty { status: 204 })), Done);
         assert_eq!(ok(AcsTurn, Event::Resp(&Resp::Empty { status: 200 })), Done);
     }
@@ -173,9 +200,15 @@ mod tests {
     #[test]
     fn inform_answers_that_end_the_session() {
         let cases = [
-            (Resp::Fault { code: Some(8002) }, Failure::Fault { code: Some(8002) }),
+            (
+                Resp::Fault { code: Some(8002) },
+                Failure::Fault { code: Some(8002) },
+            ),
             (Resp::HttpError { status: 500 }, Failure::HttpStatus(500)),
-            (Resp::NotSoap { malformed: true }, Failure::NotSoap { malformed: true }),
+            (
+                Resp::NotSoap { malformed: true },
+                Failure::NotSoap { malformed: true },
+            ),
             (
                 Resp::Missing(Silence::TimedOut { waited_secs: 31 }),
                 Failure::NoAnswer(Silence::TimedOut { waited_secs: 31 }),
@@ -202,21 +235,27 @@ mod tests {
     #[test]
     fn fault_on_a_cpe_request_other_than_8005_ends_the_session() {
         assert_eq!(
-            step(CpeRequestSent, Event::Resp(&Resp::Fault { code: Some(8000) })),
+            step(
+                CpeRequestSent,
+                Event::Resp(&Resp::Fault { code: Some(8000) })
+            ),
             Err(Failure::Fault { code: Some(8000) })
         );
     }
 
     #[test]
     fn out_of_order_messages_are_unexpected_in_that_state() {
+        let gpv = Resp::AcsRequest("GetParameterValues".into());
+        let gpv_response = Req::CpeAnswer("GetParameterValuesResponse".into());
+        let reboot = Resp::AcsRequest("Reboot".into());
         let cases: Vec<(State, Event<'_>)> = vec![
             (Idle, Event::Req(&Req::Empty)),
             (InformSent, Event::Resp(&Resp::Empty { status: 204 })),
-            (InformSent, Event::Resp(&Resp::AcsRequest("GetParameterValues".into()))),
-            (CpeTurn, Event::Req(&Req::CpeAnswer("GetParameterValuesResponse".into()))),
+            (InformSent, Event::Resp(&gpv)),
+            (CpeTurn, Event::Req(&gpv_response)),
             (AcsTurn, Event::Resp(&Resp::InformResponse)),
             (AcsRequestSent, Event::Req(&Req::Empty)),
-            (CpeRequestSent, Event::Resp(&Resp::AcsRequest("Reboot".into()))),
+            (CpeRequestSent, Event::Resp(&reboot)),
             (Done, Event::Req(&Req::Empty)),
         ];
         for (state, event) in cases {

@@ -30,22 +30,34 @@ pub enum Req {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resp {
     /// 401 with the challenge scheme (`Digest`, `Basic`, or empty).
-    Unauthorized { scheme: String },
+    Unauthorized {
+        scheme: String,
+    },
     InformResponse,
     /// An RPC the ACS asks the CPE to run (GetParameterValues, SetParameterValues, …).
     AcsRequest(String),
     /// The ACS's answer to a CPE request (TransferCompleteResponse, …).
     AcsAnswer(String),
     /// A SOAP Fault with its CWMP FaultCode.
-    Fault { code: Option<u32> },
+    Fault {
+        code: Option<u32>,
+    },
     /// An empty response: 204, or 200 with no body (a deviation: TR-069 §3.4.6 wants 204).
-    Empty { status: u16 },
+    Empty {
+        status: u16,
+    },
     /// A redirect (3xx): the session continues at the new location.
-    Redirect { status: u16 },
+    Redirect {
+        status: u16,
+    },
     /// Another HTTP error status (400, 403, 500, 503 …).
-    HttpError { status: u16 },
+    HttpError {
+        status: u16,
+    },
     /// A 200 whose body is not SOAP, or malformed XML.
-    NotSoap { malformed: bool },
+    NotSoap {
+        malformed: bool,
+    },
     /// No response: the connection was reset or closed, the capture ended, or nothing for 30 s.
     Missing(Silence),
 }
@@ -53,12 +65,20 @@ pub enum Resp {
 /// Why no response came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Silence {
-    Reset { at: At, by_cpe: bool },
-    Closed { at: At, by_cpe: bool },
+    Reset {
+        at: At,
+        by_cpe: bool,
+    },
+    Closed {
+        at: At,
+        by_cpe: bool,
+    },
     /// The capture ends less than 30 s after the request.
     CaptureEnded,
     /// At least 30 s passed without an answer.
-    TimedOut { waited_secs: u32 },
+    TimedOut {
+        waited_secs: u32,
+    },
 }
 
 /// One request and its response (or what happened instead).
@@ -76,7 +96,11 @@ pub struct Exchange {
 /// Pairs every request of `conn` with its final response, in order. 1xx responses are skipped.
 pub fn exchanges_of(facts: &Facts, conn: &ConnFacts, messages: &[usize]) -> Vec<Exchange> {
     let msgs = &facts.messages;
-    let requests: Vec<usize> = messages.iter().copied().filter(|&i| msgs[i].http.is_request()).collect();
+    let requests: Vec<usize> = messages
+        .iter()
+        .copied()
+        .filter(|&i| msgs[i].http.is_request())
+        .collect();
     let mut responses = messages
         .iter()
         .copied()
@@ -120,11 +144,17 @@ fn silence(
             by_cpe: r.from_client,
         };
     }
-    let fins = [conn.fin[1].filter(after).map(|a| (a, false)), conn.fin[0].filter(after).map(|a| (a, true))];
+    let fins = [
+        conn.fin[1].filter(after).map(|a| (a, false)),
+        conn.fin[0].filter(after).map(|a| (a, true)),
+    ];
     if let Some((at, by_cpe)) = fins.into_iter().flatten().min_by_key(|(a, _)| a.frame) {
         return Silence::Closed { at, by_cpe };
     }
-    let until = next_request.map(|a| a.ts).or(capture_end).unwrap_or(sent.ts);
+    let until = next_request
+        .map(|a| a.ts)
+        .or(capture_end)
+        .unwrap_or(sent.ts);
     let waited = until.seconds_since(sent.ts);
     if waited >= RESPONSE_TIMEOUT_SECS {
         Silence::TimedOut {
@@ -143,10 +173,12 @@ pub fn req_kind(m: &Message) -> Req {
     }
     match &m.soap {
         SoapOutcome::Empty => Req::Empty,
-        SoapOutcome::Malformed { rpc_hint, .. } if rpc_hint.as_deref() == Some("Inform") => Req::Inform {
-            authorized,
-            malformed: true,
-        },
+        SoapOutcome::Malformed { rpc_hint, .. } if rpc_hint.as_deref() == Some("Inform") => {
+            Req::Inform {
+                authorized,
+                malformed: true,
+            }
+        }
         SoapOutcome::Malformed { .. } => Req::Other("malformed XML".into()),
         SoapOutcome::NotSoap { .. } => Req::Other("not SOAP".into()),
         SoapOutcome::Envelope(_) => match m.rpc() {
@@ -155,7 +187,9 @@ pub fn req_kind(m: &Message) -> Req {
                 authorized,
                 malformed: false,
             },
-            Some(name) if name == "Fault" || name.ends_with("Response") => Req::CpeAnswer(name.into()),
+            Some(name) if name == "Fault" || name.ends_with("Response") => {
+                Req::CpeAnswer(name.into())
+            }
             Some(name) => Req::CpeRequest(name.into()),
         },
     }

@@ -115,7 +115,9 @@ impl CrUrl {
 pub fn cr_urls(facts: &Facts) -> Vec<CrUrl> {
     let mut out: Vec<CrUrl> = Vec::new();
     for m in &facts.messages {
-        let Some(inform) = m.envelope().and_then(|e| e.inform()) else { continue };
+        let Some(inform) = m.envelope().and_then(|e| e.inform()) else {
+            continue;
+        };
         for p in &inform.params {
             if p.name.ends_with("ManagementServer.ConnectionRequestURL")
                 && !out.iter().any(|u| u.url == p.value.trim())
@@ -135,7 +137,10 @@ mod tests {
     #[test]
     fn parses_host_port_and_path() {
         let u = CrUrl::parse("http://203.0.113.7:7547/cr-8f3a", 3).unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("203.0.113.7", 7547, "/cr-8f3a"));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("203.0.113.7", 7547, "/cr-8f3a")
+        );
         assert!(u.matches("203.0.113.7:7547".parse().unwrap()));
         assert_eq!(u.reach(), Some(Reach::Public));
         let v6 = CrUrl::parse("http://[2001:db8::7]:30005/", 0).unwrap();

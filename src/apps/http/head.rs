@@ -114,7 +114,9 @@ pub fn framing(
                 return Ok(Framing::None);
             }
             let method = methods.pop_front();
-            if method.as_deref() == Some("HEAD") || *status == 204 || *status == 304 {
+            // A 2xx to CONNECT opens a tunnel (RFC 9110 §9.3.6): what follows is not this message's body.
+            let tunnel = method.as_deref() == Some("CONNECT") && (200..300).contains(status);
+            if tunnel || method.as_deref() == Some("HEAD") || *status == 204 || *status == 304 {
                 Ok(Framing::None)
             } else if body_by_headers == Framing::None {
                 Ok(Framing::UntilClose)
