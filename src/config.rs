@@ -61,7 +61,10 @@ mod tests {
     #[test]
     fn url_parts_fill_the_default_port_and_keep_the_path() {
         let u = UrlParts::parse("https://ACS.isp.example/acs").unwrap();
-        assert_eq!((u.scheme.as_str(), u.host.as_str(), u.port, u.path.as_str()), ("https", "acs.isp.example", 443, "/acs"));
+        assert_eq!(
+            (u.scheme.as_str(), u.host.as_str(), u.port, u.path.as_str()),
+            ("https", "acs.isp.example", 443, "/acs")
+        );
         assert_eq!(u.display(), "https://acs.isp.example:443/acs");
         let v6 = UrlParts::parse("http://[2001:db8::1]:7547/").unwrap();
         assert_eq!(v6.display(), "http://[2001:db8::1]:7547/");

@@ -96,6 +96,14 @@ pub enum WanEvent {
     Ppp { at: At, frame: PppControl },
 }
 
+/// IP traffic carried inside PPPoE sessions: proof that a dial-up session came up and was used.
+#[derive(Debug, Clone, Copy)]
+pub struct PppoeTraffic {
+    pub first: At,
+    pub last: At,
+    pub frames: u64,
+}
+
 /// What the pass could not keep, so the report can say so.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Limits {
@@ -126,6 +134,7 @@ pub struct Facts {
     pub echo: Vec<EchoFlow>,
     pub icmp_errors: Vec<IcmpError>,
     pub wan: Vec<WanEvent>,
+    pub pppoe_traffic: Option<PppoeTraffic>,
     pub limits: Limits,
 }
 

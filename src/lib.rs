@@ -6,10 +6,15 @@
 
 pub mod apps;
 pub mod capture;
+pub mod checks;
+pub mod cli;
+pub mod config;
 pub mod cwmp;
 pub mod decode;
+pub mod diagnose;
 pub mod engine;
 pub mod facts;
 pub mod flows;
+pub mod report;
 pub mod sessions;
 pub mod time;

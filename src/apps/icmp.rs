@@ -92,7 +92,7 @@ impl IcmpFacts {
                         v6: m.v6,
                         icmp_type: m.icmp_type,
                         code: m.code,
-                        original: original.clone(),
+                        original: *original,
                     });
                 } else {
                     self.dropped += 1;

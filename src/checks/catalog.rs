@@ -27,22 +27,57 @@ pub struct Entry {
     pub hints: BTreeMap<String, String>,
 }
 
+/// A FAQ step heading.
+#[derive(Debug, Deserialize)]
+pub struct Step {
+    pub module: u8,
+    pub step: u8,
+    pub title: String,
+}
+
+/// A FAQ module heading.
+#[derive(Debug, Deserialize)]
+pub struct Module {
+    pub module: u8,
+    pub title: String,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Catalog {
     #[serde(rename = "check")]
     pub checks: Vec<Entry>,
+    #[serde(rename = "step")]
+    pub steps: Vec<Step>,
+    #[serde(rename = "module")]
+    pub modules: Vec<Module>,
 }
 
 impl Catalog {
     pub fn get(&self, id: &str) -> Option<&Entry> {
         self.checks.iter().find(|c| c.id == id)
     }
+
+    pub fn step_title(&self, module: u8, step: u8) -> &str {
+        self.steps
+            .iter()
+            .find(|s| s.module == module && s.step == step)
+            .map_or("", |s| s.title.as_str())
+    }
+
+    pub fn module_title(&self, module: u8) -> &str {
+        self.modules
+            .iter()
+            .find(|m| m.module == module)
+            .map_or("", |m| m.title.as_str())
+    }
 }
 
 /// The catalog compiled into the binary.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| toml::from_str(CATALOG_TOML).expect("checks/catalog.toml is valid (unit-tested)"))
+    CATALOG.get_or_init(|| {
+        toml::from_str(CATALOG_TOML).expect("checks/catalog.toml is valid (unit-tested)")
+    })
 }
 
 #[cfg(test)]
@@ -81,8 +116,26 @@ mod tests {
         for c in &catalog().checks {
             assert!((c.module, c.step) >= last, "{} is out of FAQ order", c.id);
             last = (c.module, c.step);
-            assert!(!c.title.is_empty() && !c.verifies.is_empty(), "{} needs a title and text", c.id);
-            assert!(c.hints.values().all(|h| h.len() > 20), "{} has an empty hint", c.id);
+            assert!(
+                !c.title.is_empty() && !c.verifies.is_empty(),
+                "{} needs a title and text",
+                c.id
+            );
+            assert!(
+                c.hints.values().all(|h| h.len() > 20),
+                "{} has an empty hint",
+                c.id
+            );
+            assert!(
+                !catalog().step_title(c.module, c.step).is_empty(),
+                "{}: its FAQ step has no heading",
+                c.id
+            );
+            assert!(
+                !catalog().module_title(c.module).is_empty(),
+                "{}: its FAQ module has no heading",
+                c.id
+            );
         }
     }
 }

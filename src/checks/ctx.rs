@@ -67,7 +67,12 @@ fn host_of(header: &str) -> String {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(facts: &'a Facts, sessions: &'a Sessions, config: &'a Config, source: &'a str) -> Ctx<'a> {
+    pub fn new(
+        facts: &'a Facts,
+        sessions: &'a Sessions,
+        config: &'a Config,
+        source: &'a str,
+    ) -> Ctx<'a> {
         let roles = derive_roles(facts, sessions, config);
         Ctx {
             facts,
@@ -80,7 +85,8 @@ impl<'a> Ctx<'a> {
 
     /// A header value as it may be shown: credentials redacted unless `--show-secrets`.
     pub fn redact_header(&self, name: &str, value: &str) -> String {
-        let secret = name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("proxy-authorization");
+        let secret = name.eq_ignore_ascii_case("authorization")
+            || name.eq_ignore_ascii_case("proxy-authorization");
         if !secret || self.config.show_secrets {
             return value.to_string();
         }
@@ -106,7 +112,10 @@ impl<'a> Ctx<'a> {
 
     /// TCP connections from a CPE to an ACS endpoint, in order.
     pub fn acs_conns(&self) -> impl Iterator<Item = &'a ConnFacts> + '_ {
-        self.facts.conns.iter().filter(|c| self.roles.is_acs(c.server))
+        self.facts
+            .conns
+            .iter()
+            .filter(|c| self.roles.is_acs(c.server))
     }
 
     pub fn msg(&self, index: usize) -> &'a Message {
@@ -135,12 +144,17 @@ fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
             acs.join(", ")
         ));
     }
-    r.acs_url = config.acs_url.as_deref().and_then(UrlParts::parse).or_else(|| {
-        let from_dhcp = facts.dhcp.iter().find_map(|d| d.msg.acs_url.as_deref())?;
-        r.assumptions
-            .push(format!("ACS URL {from_dhcp} (from DHCP option 43 in the capture)"));
-        UrlParts::parse(from_dhcp)
-    });
+    r.acs_url = config
+        .acs_url
+        .as_deref()
+        .and_then(UrlParts::parse)
+        .or_else(|| {
+            let from_dhcp = facts.dhcp.iter().find_map(|d| d.msg.acs_url.as_deref())?;
+            r.assumptions.push(format!(
+                "ACS URL {from_dhcp} (from DHCP option 43 in the capture)"
+            ));
+            UrlParts::parse(from_dhcp)
+        });
     if let Some(url) = r.acs_url.clone() {
         let ips: Vec<IpAddr> = match url.ip {
             Some(ip) => vec![ip],
@@ -175,8 +189,10 @@ fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
             push(&mut r.cpes, c.client.ip());
         }
         if !r.cpes.is_empty() {
-            r.assumptions
-                .push("CPE taken to be the host that connects to the ACS (no Inform in the capture)".into());
+            r.assumptions.push(
+                "CPE taken to be the host that connects to the ACS (no Inform in the capture)"
+                    .into(),
+            );
         }
     }
     r
@@ -186,7 +202,11 @@ fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
 pub fn dns_addresses(facts: &Facts, host: &str) -> Vec<IpAddr> {
     let mut out = Vec::new();
     for d in facts.dns.iter().filter(|d| d.msg.response) {
-        let asked = d.msg.questions.iter().any(|(q, _)| q.trim_end_matches('.').eq_ignore_ascii_case(host));
+        let asked = d
+            .msg
+            .questions
+            .iter()
+            .any(|(q, _)| q.trim_end_matches('.').eq_ignore_ascii_case(host));
         if asked {
             for a in d.msg.answers.iter().filter_map(|a| a.addr) {
                 push(&mut out, a);

@@ -60,7 +60,9 @@ pub fn line(m: &Message) -> String {
     use crate::apps::http::StartLine;
     match &m.http.start {
         StartLine::Request { method, target, .. } => format!("{method} {target}"),
-        StartLine::Response { status, reason, .. } => format!("{status} {reason}").trim_end().to_string(),
+        StartLine::Response { status, reason, .. } => {
+            format!("{status} {reason}").trim_end().to_string()
+        }
     }
 }
 

@@ -106,14 +106,34 @@ pub const REGISTRY: [(&str, CheckFn, &[&str]); 20] = [
     ("acs.connect", transport::connect, transport::CONNECT_MODES),
     ("acs.tls", transport::tls, transport::TLS_MODES),
     ("cwmp.url", registration::url, registration::URL_MODES),
-    ("cwmp.credentials", registration::credentials, registration::CREDENTIALS_MODES),
-    ("cwmp.bootstrap", registration::bootstrap, registration::BOOTSTRAP_MODES),
+    (
+        "cwmp.credentials",
+        registration::credentials,
+        registration::CREDENTIALS_MODES,
+    ),
+    (
+        "cwmp.bootstrap",
+        registration::bootstrap,
+        registration::BOOTSTRAP_MODES,
+    ),
     ("session.inform", session::inform, session::INFORM_MODES),
-    ("session.inform-response", session::inform_response, session::INFORM_RESPONSE_MODES),
-    ("session.complete", session::complete, session::COMPLETE_MODES),
+    (
+        "session.inform-response",
+        session::inform_response,
+        session::INFORM_RESPONSE_MODES,
+    ),
+    (
+        "session.complete",
+        session::complete,
+        session::COMPLETE_MODES,
+    ),
     ("retest.attempts", retest::attempts, retest::ATTEMPTS_MODES),
     ("compare.baseline", retest::baseline, retest::BASELINE_MODES),
-    ("cr.precondition", connreq::precondition, connreq::PRECONDITION_MODES),
+    (
+        "cr.precondition",
+        connreq::precondition,
+        connreq::PRECONDITION_MODES,
+    ),
     ("cr.connect", connreq::connect, connreq::CONNECT_MODES),
     ("cr.inform", connreq::inform, connreq::INFORM_MODES),
     ("cr.challenge", connreq::challenge, connreq::CHALLENGE_MODES),
@@ -159,15 +179,31 @@ mod tests {
     fn every_catalog_check_has_exactly_one_implementation_and_every_mode_a_hint() {
         let cat = catalog::catalog();
         for entry in &cat.checks {
-            let impls: Vec<_> = REGISTRY.iter().filter(|(id, _, _)| *id == entry.id).collect();
-            assert_eq!(impls.len(), 1, "{} must have exactly one implementation", entry.id);
+            let impls: Vec<_> = REGISTRY
+                .iter()
+                .filter(|(id, _, _)| *id == entry.id)
+                .collect();
+            assert_eq!(
+                impls.len(),
+                1,
+                "{} must have exactly one implementation",
+                entry.id
+            );
             for mode in impls[0].2 {
                 if *mode != "pass" {
-                    assert!(entry.hints.contains_key(*mode), "{}: mode {mode} has no hint in the catalog", entry.id);
+                    assert!(
+                        entry.hints.contains_key(*mode),
+                        "{}: mode {mode} has no hint in the catalog",
+                        entry.id
+                    );
                 }
             }
             for hint in entry.hints.keys() {
-                assert!(impls[0].2.contains(&hint.as_str()), "{}: hint {hint} is never used", entry.id);
+                assert!(
+                    impls[0].2.contains(&hint.as_str()),
+                    "{}: hint {hint} is never used",
+                    entry.id
+                );
             }
         }
         assert_eq!(REGISTRY.len(), cat.checks.len());

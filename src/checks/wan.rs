@@ -63,7 +63,9 @@ pub fn dial(ctx: &Ctx<'_>) -> Verdict {
         verdicts.push(judge_dhcp(ctx, &dhcp));
     }
     // The WAN is up when either way of dialling reached its end.
-    let best = verdicts.iter().position(|v| v.status == crate::checks::Status::Pass);
+    let best = verdicts
+        .iter()
+        .position(|v| v.status == crate::checks::Status::Pass);
     match best.or(if verdicts.is_empty() { None } else { Some(0) }) {
         Some(i) => verdicts.swap_remove(i),
         None => Verdict::skip("no-evidence", "no PPPoE or DHCP exchange in the capture"),
@@ -81,7 +83,11 @@ fn pppoe_name(code: u8) -> &'static str {
     }
 }
 
-fn judge_pppoe(ctx: &Ctx<'_>, pppoe: &[(At, &PppoeDiscovery)], ppp: &[(At, &PppControl)]) -> Verdict {
+fn judge_pppoe(
+    ctx: &Ctx<'_>,
+    pppoe: &[(At, &PppoeDiscovery)],
+    ppp: &[(At, &PppControl)],
+) -> Verdict {
     let ev = |at: At, d: &PppoeDiscovery| {
         let mut text = format!("{} session 0x{:04x}", pppoe_name(d.code), d.session_id);
         if let Some(ac) = &d.ac_name {
@@ -96,54 +102,86 @@ fn judge_pppoe(ctx: &Ctx<'_>, pppoe: &[(At, &PppoeDiscovery)], ppp: &[(At, &PppC
         let what = d.error.clone().unwrap_or_default();
         return Verdict::fail(
             "pppoe-error",
-            format!("the access concentrator answered {} with an error: {what}", pppoe_name(d.code)),
+            format!(
+                "the access concentrator answered {} with an error: {what}",
+                pppoe_name(d.code)
+            ),
         )
         .with([ev(*at, d)]);
     }
     if let Some((at, c)) = ppp.iter().find(|(_, c)| auth_failed(c)) {
         let reason = c.message.clone().unwrap_or_default();
         let proto = if c.protocol == PAP { "PAP" } else { "CHAP" };
-        return Verdict::fail("ppp-auth", format!("PPP {proto} authentication failed {reason:?}").replace(" \"\"", ""))
-            .with([Evidence::at(ctx, *at, format!("{proto} failure: {reason}"))]);
+        return Verdict::fail(
+            "ppp-auth",
+            format!("PPP {proto} authentication failed {reason:?}").replace(" \"\"", ""),
+        )
+        .with([Evidence::at(ctx, *at, format!("{proto} failure: {reason}"))]);
     }
     let last_pads = pppoe.iter().rposition(|(_, d)| d.code == PADS);
     let count = |code: u8| pppoe.iter().filter(|(_, d)| d.code == code).count();
     let Some(pads_i) = last_pads else {
         if pppoe.iter().any(|(_, d)| d.code == PADO) {
-            let (at, d) = pppoe.iter().rev().find(|(_, d)| d.code == PADR || d.code == PADO).expect("PADO exists");
+            let (at, d) = pppoe
+                .iter()
+                .rev()
+                .find(|(_, d)| d.code == PADR || d.code == PADO)
+                .expect("PADO exists");
             return Verdict::fail(
                 "pads-missing",
-                format!("PPPoE offer received but no PADS ({} PADR sent)", count(PADR)),
+                format!(
+                    "PPPoE offer received but no PADS ({} PADR sent)",
+                    count(PADR)
+                ),
             )
             .with([ev(*at, d)]);
         }
         if let Some((at, d)) = pppoe.iter().find(|(_, d)| d.code == PADI) {
-            return Verdict::fail("padi-unanswered", format!("{} PADI sent, no PADO answered", count(PADI)))
-                .with([ev(*at, d)]);
+            return Verdict::fail(
+                "padi-unanswered",
+                format!("{} PADI sent, no PADO answered", count(PADI)),
+            )
+            .with([ev(*at, d)]);
         }
         return match ppp.iter().find(|(_, c)| auth_succeeded(c)) {
-            Some((at, _)) => Verdict::pass("PPP authentication succeeded (the PPPoE discovery is not in the capture)")
-                .with([Evidence::at(ctx, *at, "PPP authentication success")]),
-            None => Verdict::skip("no-evidence", "PPP frames but no PPPoE discovery or authentication outcome"),
+            Some((at, _)) => Verdict::pass(
+                "PPP authentication succeeded (the PPPoE discovery is not in the capture)",
+            )
+            .with([Evidence::at(ctx, *at, "PPP authentication success")]),
+            None => Verdict::skip(
+                "no-evidence",
+                "PPP frames but no PPPoE discovery or authentication outcome",
+            ),
         };
     };
     let (pads_at, pads) = pppoe[pads_i];
     let traffic = ctx.facts.pppoe_traffic;
     let padt = pppoe[pads_i..].iter().find(|(_, d)| d.code == PADT);
     if let Some((padt_at, d)) = padt {
-        let carried = traffic.is_some_and(|t| t.first.frame > pads_at.frame && t.first.frame < padt_at.frame);
+        let carried =
+            traffic.is_some_and(|t| t.first.frame > pads_at.frame && t.first.frame < padt_at.frame);
         if !carried {
             return Verdict::fail(
                 "padt",
-                format!("PPPoE session 0x{:04x} torn down (PADT) before it carried traffic", pads.session_id),
+                format!(
+                    "PPPoE session 0x{:04x} torn down (PADT) before it carried traffic",
+                    pads.session_id
+                ),
             )
             .with([ev(pads_at, pads), ev(*padt_at, d)]);
         }
     }
-    let mut v = Verdict::pass(format!("PPPoE session 0x{:04x} established (PADS)", pads.session_id)).with([ev(pads_at, pads)]);
+    let mut v = Verdict::pass(format!(
+        "PPPoE session 0x{:04x} established (PADS)",
+        pads.session_id
+    ))
+    .with([ev(pads_at, pads)]);
     if let Some(t) = traffic.filter(|t| t.first.frame > pads_at.frame) {
-        v.evidence
-            .push(Evidence::at(ctx, t.first, format!("first of {} IP frames over the PPPoE session", t.frames)));
+        v.evidence.push(Evidence::at(
+            ctx,
+            t.first,
+            format!("first of {} IP frames over the PPPoE session", t.frames),
+        ));
     }
     v
 }
@@ -161,10 +199,21 @@ fn auth_succeeded(c: &PppControl) -> bool {
 fn wan_dhcp<'f>(ctx: &Ctx<'f>) -> Vec<&'f Datagram<DhcpMessage>> {
     let cpes = &ctx.roles.cpes;
     let marked = |m: &DhcpMessage| {
-        m.vendor_class.as_deref().is_some_and(|v| v.contains("dslforum"))
-            || [m.your_ip, m.requested_ip].iter().flatten().any(|ip| cpes.contains(&IpAddr::V4(*ip)))
+        m.vendor_class
+            .as_deref()
+            .is_some_and(|v| v.contains("dslforum"))
+            || [m.your_ip, m.requested_ip]
+                .iter()
+                .flatten()
+                .any(|ip| cpes.contains(&IpAddr::V4(*ip)))
     };
-    let xids: Vec<u32> = ctx.facts.dhcp.iter().filter(|d| marked(&d.msg)).map(|d| d.msg.xid).collect();
+    let xids: Vec<u32> = ctx
+        .facts
+        .dhcp
+        .iter()
+        .filter(|d| marked(&d.msg))
+        .map(|d| d.msg.xid)
+        .collect();
     ctx.facts
         .dhcp
         .iter()
@@ -179,21 +228,45 @@ fn judge_dhcp(ctx: &Ctx<'_>, dhcp: &[&Datagram<DhcpMessage>]) -> Verdict {
     const ACK: u8 = 5;
     const NAK: u8 = 6;
     let ev = |d: &Datagram<DhcpMessage>, extra: String| {
-        Evidence::at(ctx, d.at, format!("DHCP {} xid 0x{:08x}{extra}", d.msg.msg_type_name, d.msg.xid))
+        Evidence::at(
+            ctx,
+            d.at,
+            format!(
+                "DHCP {} xid 0x{:08x}{extra}",
+                d.msg.msg_type_name, d.msg.xid
+            ),
+        )
     };
     let of = |t: u8| dhcp.iter().filter(move |d| d.msg.msg_type == Some(t));
-    if let Some(ack) = of(ACK).last() {
+    if let Some(ack) = of(ACK).next_back() {
         let ip = ack.msg.your_ip.map(|i| format!(" {i}")).unwrap_or_default();
-        let server = ack.msg.server_id.map(|s| format!(" from {s}")).unwrap_or_default();
-        let mut v = Verdict::pass(format!("DHCP lease{ip}{server} (ACK)")).with([ev(ack, String::new())]);
+        let server = ack
+            .msg
+            .server_id
+            .map(|s| format!(" from {s}"))
+            .unwrap_or_default();
+        let mut v =
+            Verdict::pass(format!("DHCP lease{ip}{server} (ACK)")).with([ev(ack, String::new())]);
         if let Some(url) = dhcp.iter().find_map(|d| d.msg.acs_url.as_ref()) {
-            v.evidence.push(Evidence::note(ctx, format!("DHCP option 43 gives the ACS URL {url}")));
+            v.evidence.push(Evidence::note(
+                ctx,
+                format!("DHCP option 43 gives the ACS URL {url}"),
+            ));
         }
         return v;
     }
-    if let Some(nak) = of(NAK).last() {
-        let why = nak.msg.message.as_ref().map(|m| format!(": {m:?}")).unwrap_or_default();
-        return Verdict::fail("dhcp-nak", format!("the DHCP server refused the request (NAK){why}")).with([ev(nak, why)]);
+    if let Some(nak) = of(NAK).next_back() {
+        let why = nak
+            .msg
+            .message
+            .as_ref()
+            .map(|m| format!(": {m:?}"))
+            .unwrap_or_default();
+        return Verdict::fail(
+            "dhcp-nak",
+            format!("the DHCP server refused the request (NAK){why}"),
+        )
+        .with([ev(nak, why)]);
     }
     if of(OFFER).next().is_none() {
         let discovers: Vec<_> = of(DISCOVER).collect();
@@ -209,13 +282,20 @@ fn judge_dhcp(ctx: &Ctx<'_>, dhcp: &[&Datagram<DhcpMessage>]) -> Verdict {
     let requested = of(REQUEST).count();
     Verdict::fail(
         "dhcp-incomplete",
-        format!("DHCP never reached ACK ({requested} REQUEST sent, last message {})", last.msg.msg_type_name),
+        format!(
+            "DHCP never reached ACK ({requested} REQUEST sent, last message {})",
+            last.msg.msg_type_name
+        ),
     )
     .with([ev(last, String::new())])
 }
 
 pub fn ping(ctx: &Ctx<'_>) -> Verdict {
-    let target: Option<IpAddr> = ctx.config.wan_target.as_deref().and_then(|t| t.parse().ok());
+    let target: Option<IpAddr> = ctx
+        .config
+        .wan_target
+        .as_deref()
+        .and_then(|t| t.parse().ok());
     let flows: Vec<_> = ctx
         .facts
         .echo
@@ -227,15 +307,35 @@ pub fn ping(ctx: &Ctx<'_>) -> Verdict {
         .collect();
     if let Some(f) = flows.iter().find(|f| f.replies > 0) {
         let reply = f.first_reply.expect("replies > 0");
-        return Verdict::pass(format!("{} answered {}/{} echo requests", f.dst, f.replies, f.requests)).with([
-            Evidence::at(ctx, f.first_request, format!("echo request {} → {}", f.src, f.dst)),
+        return Verdict::pass(format!(
+            "{} answered {}/{} echo requests",
+            f.dst, f.replies, f.requests
+        ))
+        .with([
+            Evidence::at(
+                ctx,
+                f.first_request,
+                format!("echo request {} → {}", f.src, f.dst),
+            ),
             Evidence::at(ctx, reply, format!("echo reply {} → {}", f.dst, f.src)),
         ]);
     }
     match flows.first() {
-        Some(f) => Verdict::fail("unanswered", format!("{} echo requests to {} unanswered", f.requests, f.dst)).with([
-            Evidence::at(ctx, f.first_request, format!("first echo request {} → {}", f.src, f.dst)),
-            Evidence::at(ctx, f.last_request, format!("last echo request, no reply ({} sent)", f.requests)),
+        Some(f) => Verdict::fail(
+            "unanswered",
+            format!("{} echo requests to {} unanswered", f.requests, f.dst),
+        )
+        .with([
+            Evidence::at(
+                ctx,
+                f.first_request,
+                format!("first echo request {} → {}", f.src, f.dst),
+            ),
+            Evidence::at(
+                ctx,
+                f.last_request,
+                format!("last echo request, no reply ({} sent)", f.requests),
+            ),
         ]),
         None => Verdict::skip("no-evidence", "no ping to a public address in the capture"),
     }

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use crate::apps::icmp::IcmpFacts;
 use crate::capture::{CaptureError, Frame, Input, read_frames, read_frames_from};
 use crate::decode::{Decoded, Transport, decode};
-use crate::facts::{Facts, Limits, WanEvent};
+use crate::facts::{Facts, Limits, PppoeTraffic, WanEvent};
 use crate::flows::{At, FlowTable};
 use streams::{App, Streams};
 use udp::UdpFacts;
@@ -44,6 +44,7 @@ struct Pass {
     udp: UdpFacts,
     icmp: IcmpFacts,
     wan: Vec<WanEvent>,
+    pppoe_traffic: Option<PppoeTraffic>,
     limits: Limits,
     last_frame: u64,
 }
@@ -57,6 +58,15 @@ impl Pass {
         };
         match decode(f.link_type, f.data) {
             Decoded::Ip(p) => {
+                if p.encap.pppoe_session.is_some() {
+                    let t = self.pppoe_traffic.get_or_insert(PppoeTraffic {
+                        first: at,
+                        last: at,
+                        frames: 0,
+                    });
+                    t.last = at;
+                    t.frames += 1;
+                }
                 if p.fragment {
                     self.limits.ip_fragments += 1;
                     return;
@@ -107,6 +117,7 @@ impl Pass {
             echo: self.icmp.echo_flows(),
             icmp_errors: self.icmp.errors,
             wan: self.wan,
+            pppoe_traffic: self.pppoe_traffic,
             limits,
         }
     }

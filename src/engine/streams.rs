@@ -45,7 +45,7 @@ impl Streams {
         for ev in std::mem::take(&mut self.events) {
             match ev {
                 HttpEvent::Message(m) => self.add_message(*m),
-                HttpEvent::BadHead { at, reason } => {
+                HttpEvent::Problem { at, reason } => {
                     self.http_problems.push(HttpProblem { conn, at, reason })
                 }
             }

@@ -12,7 +12,7 @@ mod stream;
 use std::collections::VecDeque;
 
 pub use message::{Ending, Framing, HttpMessage, StartLine};
-pub use stream::{HttpEvent, MAX_BODY, MAX_HEAD, looks_like_start};
+pub use stream::{HttpEvent, MAX_BODY, MAX_HEAD, looks_like_start, preview};
 
 use crate::flows::{At, ConnFacts, Delivery};
 use stream::{Ctx, HttpDirection};
@@ -147,7 +147,7 @@ mod tests {
                 .iter()
                 .filter_map(|e| match e {
                     HttpEvent::Message(m) => Some(&**m),
-                    HttpEvent::BadHead { .. } => None,
+                    HttpEvent::Problem { .. } => None,
                 })
                 .collect()
         }
@@ -351,7 +351,7 @@ mod tests {
         for i in 0..100 {
             f.data(true, &format!("X-Pad-{i}: {}\r\n", "b".repeat(1000)), 3 + i);
         }
-        assert!(matches!(f.out[0], HttpEvent::BadHead { .. }));
+        assert!(matches!(f.out[0], HttpEvent::Problem { .. }));
         assert!(f.messages().is_empty());
     }
 
@@ -361,7 +361,7 @@ mod tests {
         f.data(false, "HTTP/1.1 abc Broken\r\n\r\n", 2);
         assert!(f.messages().is_empty());
         match &f.out[0] {
-            HttpEvent::BadHead { at, reason } => {
+            HttpEvent::Problem { at, reason } => {
                 assert_eq!(at.frame, 2);
                 assert!(reason.contains("response"), "{reason}");
             }
@@ -370,10 +370,28 @@ mod tests {
     }
 
     #[test]
-    fn non_http_bytes_are_not_messages() {
+    fn non_http_bytes_are_not_messages_and_are_reported_once() {
         let mut f = Feed::new();
-        f.data(true, "\x16\x03\x01\x02\x00", 2)
-            .data(true, "more", 3);
-        assert!(f.out.is_empty());
+        f.data(true, "POST / HTTP/1.1\r\n\r\n", 2)
+            .data(false, "\x15\x03\x03\x00\x02\x02\x32", 3)
+            .data(false, "more", 4);
+        assert_eq!(f.messages().len(), 1);
+        let problems: Vec<(u64, String)> = f
+            .out
+            .iter()
+            .filter_map(|e| match e {
+                HttpEvent::Problem { at, reason } => Some((at.frame, reason.clone())),
+                HttpEvent::Message(_) => None,
+            })
+            .collect();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].0, 3);
+        assert!(
+            problems[0]
+                .1
+                .starts_with("not HTTP: the reply starts with 15 03 03"),
+            "{}",
+            problems[0].1
+        );
     }
 }

@@ -30,12 +30,30 @@ const METHODS: &[&str] = &[
     "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
 ];
 
+/// The first bytes of a stream as evidence: hex, and the printable text when it is text.
+pub fn preview(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(8)];
+    let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
+    let text: String = head
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("{} ({text:?})", hex.join(" "))
+}
+
 /// What a direction produces.
 #[derive(Debug)]
 pub enum HttpEvent {
     Message(Box<HttpMessage>),
-    /// A message head that could not be parsed; the direction re-synchronises afterwards.
-    BadHead {
+    /// A message head that could not be parsed, or bytes that are not HTTP where a message should start;
+    /// the direction re-synchronises afterwards.
+    Problem {
         at: At,
         reason: String,
     },
@@ -99,6 +117,8 @@ pub struct HttpDirection {
     line: Vec<u8>,
     head_first: Option<At>,
     building: Option<Building>,
+    /// Bytes that are not HTTP were reported once already.
+    reported_not_http: bool,
 }
 
 /// What the parser needs to know about its connection for one delivery.
@@ -118,6 +138,7 @@ impl HttpDirection {
             line: Vec::new(),
             head_first: None,
             building: None,
+            reported_not_http: false,
         }
     }
 
@@ -167,6 +188,15 @@ impl HttpDirection {
                         return;
                     }
                     if !looks_like_start(bytes, self.requests) {
+                        if !self.reported_not_http {
+                            // Once per direction: the decisive evidence of a TLS/HTTP mismatch (TLS
+                            // bytes answering a plain request), not every resynchronisation after it.
+                            self.reported_not_http = true;
+                            let side = if self.requests { "request" } else { "reply" };
+                            let reason =
+                                format!("not HTTP: the {side} starts with {}", preview(bytes));
+                            out.push(HttpEvent::Problem { at: trig, reason });
+                        }
                         self.state = State::Resync;
                         return;
                     }
@@ -355,13 +385,13 @@ impl HttpDirection {
     }
 
     fn finish_damaged(&mut self, trig: At, reason: String, out: &mut Vec<HttpEvent>) {
-        out.push(HttpEvent::BadHead { at: trig, reason });
+        out.push(HttpEvent::Problem { at: trig, reason });
         self.finish(trig, Ending::Incomplete, out);
         self.state = State::Resync;
     }
 
     fn bad_head(&mut self, at: At, reason: String, out: &mut Vec<HttpEvent>) {
-        out.push(HttpEvent::BadHead { at, reason });
+        out.push(HttpEvent::Problem { at, reason });
         self.line.clear();
         self.head_first = None;
         self.state = State::Resync;

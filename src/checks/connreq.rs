@@ -1,0 +1,377 @@
+//! FAQ Module II steps I–III, the connection request: `cr.precondition`, `cr.connect`, `cr.inform`,
+//! `cr.challenge`, `cr.auth`.
+//!
+//! Takes: the completed registrations, the ConnectionRequestURLs the Informs reported, the connection
+//! requests (ACS→CPE GETs run through the table in `sessions::connreq`) and the TCP connections to the
+//! router. Gives: verdicts citing the Inform that reported the URL, the SYNs, the GETs and their answers,
+//! and the `6 CONNECTION REQUEST` Inform that followed (TR-069 §3.2.2: GET → 401 Digest → GET with
+//! credentials → 200/204, then a session within 30 s).
+
+use crate::checks::evidence::header;
+use crate::checks::registration::made_with_password;
+use crate::checks::transport::handshake_evidence;
+use crate::checks::{Ctx, Evidence, Verdict};
+use crate::config::UrlParts;
+use crate::flows::ConnFacts;
+use crate::sessions::connreq::{ConnRequest, CrFailure, CrState};
+use crate::sessions::cwmp::Outcome;
+use crate::sessions::cwmp_table::State;
+use crate::sessions::exchange::{RESPONSE_TIMEOUT_SECS, Silence};
+use crate::sessions::url::Reach;
+
+pub const PRECONDITION_MODES: &[&str] = &[
+    "pass",
+    "no-registration",
+    "no-url",
+    "unreachable-host",
+    "nat",
+    "no-evidence",
+];
+pub const CONNECT_MODES: &[&str] = &["pass", "syn-unanswered", "refused", "no-evidence"];
+pub const INFORM_MODES: &[&str] = &[
+    "pass",
+    "no-session",
+    "no-response",
+    "capture-ended",
+    "not-accepted",
+    "no-evidence",
+];
+pub const CHALLENGE_MODES: &[&str] = &[
+    "pass",
+    "unauthenticated-accepted",
+    "basic-challenge",
+    "no-answer",
+    "error-status",
+    "preemptive",
+    "no-evidence",
+];
+pub const AUTH_MODES: &[&str] = &[
+    "pass",
+    "rejected",
+    "wrong-password",
+    "busy",
+    "no-answer",
+    "no-credentials",
+    "not-needed",
+    "no-evidence",
+];
+
+pub fn precondition(ctx: &Ctx<'_>) -> Verdict {
+    let sessions = &ctx.sessions.cwmp;
+    if sessions.is_empty() && ctx.sessions.conn_requests.is_empty() {
+        return Verdict::skip(
+            "no-evidence",
+            "no registration and no connection request in the capture",
+        );
+    }
+    let Some(done) = sessions
+        .iter()
+        .rev()
+        .find(|s| matches!(s.outcome, Outcome::Completed { .. }))
+    else {
+        return Verdict::fail(
+            "no-registration",
+            "no registration completed in the capture: the ACS cannot reach a router it does not know",
+        );
+    };
+    let end = match done.outcome {
+        Outcome::Completed { end } => ctx.msg(end),
+        _ => unreachable!("matched above"),
+    };
+    let done_ev = Evidence::message(ctx, end, "registration completed");
+    let Some(url) = ctx
+        .sessions
+        .cr_urls
+        .iter()
+        .rev()
+        .find(|u| ctx.msg(u.message).http.src.ip() == done.cpe)
+        .or(ctx.sessions.cr_urls.last())
+    else {
+        return Verdict::warn(
+            "no-url",
+            "a registration completed but no Inform reported a ConnectionRequestURL",
+        )
+        .with([done_ev]);
+    };
+    let url_ev = Evidence::message(
+        ctx,
+        ctx.msg(url.message),
+        &format!("ConnectionRequestURL = {}", url.url),
+    );
+    match url.reach() {
+        Some(reach) if reach != Reach::Public => Verdict::warn(
+            "unreachable-host",
+            format!("the ConnectionRequestURL {} names {}: the ACS cannot reach it from outside", url.url, reach.describe()),
+        )
+        .with([done_ev, url_ev]),
+        Some(_) if url.ip != Some(done.cpe) => Verdict::warn(
+            "nat",
+            format!("the ConnectionRequestURL host {} is not the router's source address {}: NAT between them", url.host, done.cpe),
+        )
+        .with([done_ev, url_ev]),
+        _ => Verdict::pass(format!("registration completed; ConnectionRequestURL {}", url.url)).with([done_ev, url_ev]),
+    }
+}
+
+/// Endpoints connection requests go to: the reported URLs, the GETs seen, and `--cpe-url`.
+fn cr_targets(ctx: &Ctx<'_>) -> Vec<std::net::SocketAddr> {
+    let mut out: Vec<std::net::SocketAddr> = ctx
+        .sessions
+        .cr_urls
+        .iter()
+        .filter_map(|u| u.ip.map(|ip| std::net::SocketAddr::new(ip, u.port)))
+        .collect();
+    out.extend(ctx.sessions.conn_requests.iter().map(|c| c.cpe));
+    if let Some(u) = ctx.config.cpe_url.as_deref().and_then(UrlParts::parse)
+        && let Some(ip) = u.ip
+    {
+        out.push(std::net::SocketAddr::new(ip, u.port));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub fn connect(ctx: &Ctx<'_>) -> Verdict {
+    let targets = cr_targets(ctx);
+    let conns: Vec<&ConnFacts> = ctx
+        .facts
+        .conns
+        .iter()
+        .filter(|c| targets.contains(&c.server))
+        .collect();
+    let Some(last) = conns.last() else {
+        return Verdict::skip("no-evidence", "no connection request in the capture");
+    };
+    if let Some(c) = conns.iter().find(|c| c.handshake_done()) {
+        return Verdict::pass(format!(
+            "the ACS {} connected to the router's {}",
+            c.client.ip(),
+            c.server
+        ))
+        .with(handshake_evidence(ctx, c));
+    }
+    if let Some(rst) = last.rst.filter(|r| !r.from_client) {
+        return Verdict::fail(
+            "refused",
+            format!(
+                "the router refused the ACS's connection to {} (RST)",
+                last.server
+            ),
+        )
+        .with(handshake_evidence(ctx, last))
+        .with([Evidence::at(
+            ctx,
+            rst.at,
+            format!("RST {} → {}", last.server, last.client),
+        )]);
+    }
+    let syns: u32 = conns.iter().map(|c| c.syn_count).sum();
+    Verdict::fail(
+        "syn-unanswered",
+        format!("{syns} SYNs from the ACS to {} unanswered", last.server),
+    )
+    .with(handshake_evidence(ctx, last))
+}
+
+fn hit_evidence(ctx: &Ctx<'_>, cr: &ConnRequest, i: usize) -> Vec<Evidence> {
+    let h = &cr.hits[i];
+    let req = ctx.msg(h.request);
+    let mut out = vec![Evidence::message(
+        ctx,
+        req,
+        &header(ctx, req, "Authorization").unwrap_or_default(),
+    )];
+    if let Some(r) = h.response {
+        let m = ctx.msg(r);
+        out.push(Evidence::message(
+            ctx,
+            m,
+            &header(ctx, m, "WWW-Authenticate").unwrap_or_default(),
+        ));
+    }
+    out
+}
+
+pub fn inform(ctx: &Ctx<'_>) -> Verdict {
+    let crs = &ctx.sessions.conn_requests;
+    if crs.is_empty() {
+        return Verdict::skip("no-evidence", "no connection request in the capture");
+    }
+    let Some(cr) = crs
+        .iter()
+        .rev()
+        .find(|c| matches!(c.state(), CrState::Accepted { .. }))
+    else {
+        return Verdict::skip(
+            "not-accepted",
+            "no connection request was accepted, so no session is expected",
+        );
+    };
+    let last = cr.hits.len() - 1;
+    let accepted = ctx
+        .msg(cr.hits[last].response.expect("accepted has a response"))
+        .at();
+    let mut ev = hit_evidence(ctx, cr, last);
+    let Some(s) = cr.session.map(|i| &ctx.sessions.cwmp[i]) else {
+        let left = ctx
+            .facts
+            .capture
+            .last_ts
+            .map_or(0.0, |t| t.seconds_since(accepted.ts));
+        if left < RESPONSE_TIMEOUT_SECS {
+            return Verdict::warn(
+                "capture-ended",
+                format!("no 6 CONNECTION REQUEST Inform yet, but the capture ends {left:.0} s after the request"),
+            )
+            .with(ev);
+        }
+        return Verdict::fail("no-session", "the router accepted the connection request but sent no Inform with 6 CONNECTION REQUEST")
+            .with(ev);
+    };
+    let inform = s.inform(ctx.facts).expect("linked sessions have an Inform");
+    let after = inform.http.first.ts.seconds_since(accepted.ts);
+    ev.push(Evidence::message(
+        ctx,
+        inform,
+        &format!("{after:.1} s after the connection request"),
+    ));
+    if s.steps.iter().any(|st| st.to == State::CpeTurn) {
+        Verdict::pass(format!("the router sent an Inform with 6 CONNECTION REQUEST {after:.1} s later and got an InformResponse")).with(ev)
+    } else {
+        Verdict::fail(
+            "no-response",
+            "the 6 CONNECTION REQUEST Inform got no InformResponse (see the session checks)",
+        )
+        .with(ev)
+    }
+}
+
+pub fn challenge(ctx: &Ctx<'_>) -> Verdict {
+    let Some(cr) = ctx.sessions.conn_requests.last() else {
+        return Verdict::skip("no-evidence", "no connection request in the capture");
+    };
+    let first = &cr.hits[0];
+    let ev = hit_evidence(ctx, cr, 0);
+    let note = format!(
+        " (recognised as a connection request because {})",
+        cr.recognised_by
+    );
+    if first.authorized {
+        return Verdict::skip(
+            "preemptive",
+            "the ACS sent credentials with its first GET: no challenge was needed",
+        )
+        .with(ev);
+    }
+    match (first.status, first.silence) {
+        (Some(401), _) => {
+            let scheme = first
+                .response
+                .and_then(|r| ctx.msg(r).http.header("WWW-Authenticate"))
+                .and_then(|v| v.split_whitespace().next())
+                .unwrap_or("")
+                .to_string();
+            if scheme.eq_ignore_ascii_case("digest") {
+                Verdict::pass("the router challenged the unauthenticated GET with 401 Digest")
+                    .with(ev)
+            } else {
+                Verdict::warn(
+                    "basic-challenge",
+                    format!("the router challenged with {scheme:?}; TR-069 requires Digest"),
+                )
+                .with(ev)
+            }
+        }
+        (Some(s @ (200 | 204)), _) => Verdict::warn(
+            "unauthenticated-accepted",
+            format!("the router accepted a connection request without credentials ({s}){note}"),
+        )
+        .with(ev),
+        (Some(s), _) => Verdict::fail(
+            "error-status",
+            format!("the router answered the connection request with {s}"),
+        )
+        .with(ev),
+        (None, Some(Silence::CaptureEnded)) => {
+            Verdict::skip("no-evidence", "the capture ends before the router answered")
+        }
+        (None, silence) => {
+            let how = silence.map(|s| format!("{s:?}")).unwrap_or_default();
+            Verdict::fail(
+                "no-answer",
+                format!("the router did not answer the connection request ({how})"),
+            )
+            .with(ev)
+        }
+    }
+}
+
+pub fn auth(ctx: &Ctx<'_>) -> Verdict {
+    let Some(cr) = ctx.sessions.conn_requests.last() else {
+        return Verdict::skip("no-evidence", "no connection request in the capture");
+    };
+    let Some(i) = cr.hits.iter().position(|h| h.authorized) else {
+        return match (&cr.failure, cr.state()) {
+            (Some(CrFailure::ChallengeUnanswered), _) => Verdict::fail(
+                "no-credentials",
+                "the router challenged the request and the ACS never sent credentials",
+            )
+            .with(hit_evidence(ctx, cr, 0)),
+            (
+                _,
+                CrState::Accepted {
+                    authenticated: false,
+                },
+            ) => Verdict::skip(
+                "not-needed",
+                "the router accepted the request without credentials (see cr.challenge)",
+            ),
+            _ => Verdict::skip(
+                "no-evidence",
+                "no authenticated connection request in the capture",
+            ),
+        };
+    };
+    let h = &cr.hits[i];
+    let ev = hit_evidence(ctx, cr, i);
+    if let Some(password) = &ctx.config.cr_password
+        && made_with_password(ctx.msg(h.request), password) == Some(false)
+    {
+        return Verdict::fail(
+            "wrong-password",
+            "the ACS's Digest was made with another password than --cr-password",
+        )
+        .with(ev);
+    }
+    match (h.status, h.silence) {
+        (Some(s @ (200 | 204)), _) => Verdict::pass(format!(
+            "the router accepted the authenticated connection request ({s})"
+        ))
+        .with(ev),
+        (Some(401), _) => Verdict::fail(
+            "rejected",
+            "the router rejected the ACS's credentials (401 again)",
+        )
+        .with(ev),
+        (Some(503), _) => {
+            Verdict::fail("busy", "the router answered 503: busy or rate-limited").with(ev)
+        }
+        (Some(s), _) => Verdict::fail(
+            "rejected",
+            format!("the router answered the authenticated request with {s}"),
+        )
+        .with(ev),
+        (None, Some(Silence::CaptureEnded)) => {
+            Verdict::skip("no-evidence", "the capture ends before the router answered")
+        }
+        (None, silence) => {
+            let how = silence.map(|s| format!("{s:?}")).unwrap_or_default();
+            Verdict::fail(
+                "no-answer",
+                format!("the router did not answer the authenticated request ({how})"),
+            )
+            .with(ev)
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! FAQ Module I steps 4 and 5: `retest.attempts` (repeat the test three times; if all fail, hand the
+//! capture to R&D) and `compare.baseline` (compare with a capture of a working registration).
+//!
+//! Takes: the CWMP sessions and the failed connection attempts to the ACS, each an attempt; the Informs'
+//! RetryCount. Gives: every attempt with its outcome, and the waits between failed attempts measured
+//! against the TR-069 §3.2.1.1 back-off (tr069-facts.md §4: the n-th retry waits at least
+//! m·(k/1000)^(n−1) seconds, m = 5, k = 2000 by default, n capped at 10).
+
+use crate::checks::{Ctx, Evidence, Verdict};
+use crate::flows::At;
+use crate::sessions::cwmp::{CwmpSession, Outcome};
+use crate::sessions::cwmp_table::State;
+
+pub const ATTEMPTS_MODES: &[&str] = &[
+    "pass",
+    "all-failed",
+    "some-failed",
+    "too-few",
+    "fast-retry",
+    "no-evidence",
+];
+pub const BASELINE_MODES: &[&str] = &["pass", "departs", "no-baseline", "baseline-empty"];
+
+/// CWMPRetryMinimumWaitInterval and CWMPRetryIntervalMultiplier defaults (TR-181 ManagementServer).
+const RETRY_MIN_WAIT: f64 = 5.0;
+const RETRY_MULTIPLIER: f64 = 2.0;
+
+/// The shortest wait TR-069 allows before retry number `n` (1-based) with the default parameters.
+pub fn min_retry_wait(n: u32) -> f64 {
+    RETRY_MIN_WAIT * RETRY_MULTIPLIER.powi(n.clamp(1, 10) as i32 - 1)
+}
+
+/// One registration attempt.
+#[derive(Debug)]
+struct Attempt {
+    start: At,
+    end: At,
+    ok: bool,
+    retry_count: Option<u32>,
+    what: String,
+}
+
+fn session_attempt(ctx: &Ctx<'_>, s: &CwmpSession) -> Option<Attempt> {
+    let first = ctx.msg(s.first_message()?);
+    let last = s
+        .exchanges
+        .last()
+        .map(|e| ctx.msg(e.response.unwrap_or(e.request)))?;
+    let answered = s.steps.iter().any(|st| st.to == State::CpeTurn);
+    let ok = answered && matches!(s.outcome, Outcome::Completed { .. } | Outcome::Open { .. });
+    let retry_count = s
+        .inform(ctx.facts)
+        .and_then(|m| m.envelope()?.inform()?.retry_count);
+    let what = match &s.outcome {
+        Outcome::Completed { .. } => "session completed".to_string(),
+        Outcome::Open { state } => format!(
+            "session still open at the end of the capture ({})",
+            state.describe()
+        ),
+        Outcome::Failed { failure, state, .. } => {
+            format!("session failed {}: {failure:?}", state.describe())
+        }
+    };
+    Some(Attempt {
+        start: first.http.first,
+        end: last.at(),
+        ok,
+        retry_count,
+        what,
+    })
+}
+
+fn collect_attempts(ctx: &Ctx<'_>) -> Vec<Attempt> {
+    let mut out: Vec<Attempt> = ctx
+        .sessions
+        .cwmp
+        .iter()
+        .filter(|s| !s.joined)
+        .filter_map(|s| session_attempt(ctx, s))
+        .collect();
+    // A connection to the ACS that never carried HTTP is an attempt that failed before any Inform.
+    let in_sessions: Vec<u32> = ctx
+        .sessions
+        .cwmp
+        .iter()
+        .flat_map(|s| s.conns.iter().copied())
+        .collect();
+    for c in ctx
+        .acs_conns()
+        .filter(|c| !in_sessions.contains(&c.id) && c.app != crate::flows::AppKind::Tls)
+    {
+        let how = if c.rst.is_some_and(|r| !r.from_client) {
+            "connection refused (RST)"
+        } else if !c.handshake_done() {
+            "SYNs unanswered"
+        } else {
+            "connection closed without a request"
+        };
+        out.push(Attempt {
+            start: c.first,
+            end: c.last,
+            ok: false,
+            retry_count: None,
+            what: format!("{} → {}: {how}", c.client, c.server),
+        });
+    }
+    out.sort_by_key(|a| a.start.frame);
+    out
+}
+
+pub fn attempts(ctx: &Ctx<'_>) -> Verdict {
+    let all = collect_attempts(ctx);
+    let Some(last) = all.last() else {
+        return Verdict::skip("no-evidence", "no registration attempt in the capture");
+    };
+    let evidence: Vec<Evidence> = all
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let retry = a
+                .retry_count
+                .map(|r| format!(", RetryCount {r}"))
+                .unwrap_or_default();
+            let outcome = if a.ok { "ok" } else { "failed" };
+            Evidence::at(
+                ctx,
+                a.start,
+                format!("attempt {} ({outcome}{retry}): {}", i + 1, a.what),
+            )
+        })
+        .collect();
+    let failed = all.iter().filter(|a| !a.ok).count();
+    let fast = fast_retry(&all);
+    if last.ok {
+        if let Some(text) = fast {
+            return Verdict::warn("fast-retry", text).with(evidence);
+        }
+        if failed > 0 {
+            return Verdict::warn(
+                "some-failed",
+                format!(
+                    "{failed} of {} attempts failed before the last one succeeded",
+                    all.len()
+                ),
+            )
+            .with(evidence);
+        }
+        let n = all.len();
+        return Verdict::pass(if n == 1 {
+            "the registration attempt succeeded".to_string()
+        } else {
+            format!("all {n} attempts succeeded")
+        })
+        .with(evidence);
+    }
+    if failed == all.len() && all.len() >= 3 {
+        let mut summary = format!(
+            "{} attempts, all failed: hand this report and the capture to R&D",
+            all.len()
+        );
+        if let Some(text) = fast {
+            summary.push_str(&format!("; also {text}"));
+        }
+        return Verdict::fail("all-failed", summary).with(evidence);
+    }
+    if let Some(text) = fast {
+        return Verdict::warn("fast-retry", text).with(evidence);
+    }
+    Verdict::warn(
+        "too-few",
+        format!("the last attempt failed ({failed} failed of {}); the FAQ asks for three attempts before escalating", all.len()),
+    )
+    .with(evidence)
+}
+
+/// The first retry that came sooner than the back-off allows, in words.
+fn fast_retry(all: &[Attempt]) -> Option<String> {
+    all.windows(2).enumerate().find_map(|(i, w)| {
+        let (prev, next) = (&w[0], &w[1]);
+        if prev.ok {
+            return None;
+        }
+        let n = next.retry_count.filter(|r| *r > 0).unwrap_or(i as u32 + 1);
+        let waited = next.start.ts.seconds_since(prev.end.ts);
+        let min = min_retry_wait(n);
+        (waited < min).then(|| format!("retry {n} came {waited:.1} s after the failure; TR-069's back-off asks for at least {min:.0} s"))
+    })
+}
+
+pub fn baseline(_ctx: &Ctx<'_>) -> Verdict {
+    Verdict::skip("no-baseline", "needs --baseline good.pcap")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_table_matches_tr069_defaults() {
+        let table: Vec<f64> = (1..=11).map(min_retry_wait).collect();
+        assert_eq!(
+            table,
+            [
+                5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 1280.0, 2560.0, 2560.0
+            ]
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! The Markdown report: what is pasted into an R&D ticket (GitLab, GitHub, Jira render it).
+//!
+//! Takes: a [`Report`]. Gives: Markdown — the verdict and first failure with its hint, a table of every
+//! check (id, FAQ step, status, summary), then the evidence of every check that did not simply pass,
+//! with frame numbers and times, then the HTTP messages of the capture. Table cells are escaped so a
+//! summary with `|` cannot break the table.
+
+use crate::checks::Status;
+use crate::checks::catalog::catalog;
+use crate::report::Report;
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "✅ pass",
+        Status::Warn => "⚠️ warn",
+        Status::Fail => "❌ **fail**",
+        Status::Skip => "➖ skip",
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = format!("# cwmp-doctor report: `{}`\n\n", report.source);
+    if let Some(c) = &report.capture {
+        out.push_str(&format!("Capture: {}, {} frames", c.format, c.frames));
+        if let (Some(a), Some(b)) = (c.first, c.last) {
+            out.push_str(&format!(", {a} → {b}"));
+        }
+        out.push_str("\n\n");
+    }
+    match report.first_failure() {
+        Some(f) => {
+            let faq = catalog().get(f.id).map(|e| e.faq.as_str()).unwrap_or("");
+            out.push_str(&format!(
+                "**Verdict: FAIL** — first failure `{}` (FAQ {faq}): {}\n\n",
+                f.id, f.summary
+            ));
+            if let Some(h) = &f.hint {
+                out.push_str(&format!("> **Next:** {h}\n\n"));
+            }
+        }
+        None if report.verdict() == Status::Warn => {
+            out.push_str("**Verdict: PASS with warnings** — no check failed\n\n")
+        }
+        None => out.push_str("**Verdict: PASS** — no check failed\n\n"),
+    }
+    for a in &report.assumptions {
+        out.push_str(&format!("- Assumed: {a}\n"));
+    }
+    for n in &report.notes {
+        out.push_str(&format!("- Note: {n}\n"));
+    }
+    if !report.assumptions.is_empty() || !report.notes.is_empty() {
+        out.push('\n');
+    }
+    out.push_str("## Checks\n\n| Check | FAQ | Status | Summary |\n|---|---|---|---|\n");
+    for c in &report.checks {
+        let faq = catalog().get(c.id).map(|e| e.faq.as_str()).unwrap_or("");
+        out.push_str(&format!(
+            "| `{}` {} | {faq} | {} | {} |\n",
+            c.id,
+            cell(&c.title),
+            status_word(c.status),
+            cell(&c.summary)
+        ));
+    }
+    out.push_str("\n## Evidence\n");
+    for c in report
+        .checks
+        .iter()
+        .filter(|c| c.status != Status::Skip && !c.evidence.is_empty())
+    {
+        out.push_str(&format!(
+            "\n### `{}` — {} ({})\n\n{}\n\n",
+            c.id,
+            c.title,
+            c.status.as_str(),
+            c.summary
+        ));
+        for e in &c.evidence {
+            match (e.frame, e.time) {
+                (Some(f), Some(t)) => out.push_str(&format!("- frame {f} ({t}): {}\n", e.text)),
+                (Some(f), None) => out.push_str(&format!("- frame {f}: {}\n", e.text)),
+                _ => out.push_str(&format!("- {}\n", e.text)),
+            }
+        }
+        if matches!(c.status, Status::Fail | Status::Warn)
+            && let Some(h) = &c.hint
+        {
+            out.push_str(&format!("\n**Next:** {h}\n"));
+        }
+    }
+    if !report.messages.is_empty() {
+        out.push_str("\n## HTTP messages\n\n| Frame | Time | Source | Destination | HTTP | RPC |\n|---|---|---|---|---|---|\n");
+        for m in &report.messages {
+            let http = if m.complete {
+                cell(&m.http)
+            } else {
+                format!("{} (incomplete)", cell(&m.http))
+            };
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {http} | {} |\n",
+                m.frame,
+                m.time,
+                m.src,
+                m.dst,
+                m.rpc.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,209 @@
+//! The report: one value every output format is a pure function of (hyperfine's `export/` style).
+//!
+//! Takes: the check results, the facts (for the capture summary and the message list) and the roles.
+//! Gives: [`Report`] — verdict, first failure, every check in catalog order with its evidence and hint,
+//! every HTTP message in frame order (DESIGN.md §3 JSON schema 1), what was assumed, and what the pass
+//! could not read or keep. Secrets given on the command line are scrubbed from every string here, so no
+//! renderer can leak them.
+
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+use crate::checks::{CheckResult, Ctx, Status};
+use crate::facts::Facts;
+use crate::time::Timestamp;
+
+/// JSON schema version (DESIGN.md §3).
+pub const SCHEMA: u32 = 1;
+
+/// One row of the message list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageRow {
+    pub frame: u64,
+    pub time: Timestamp,
+    pub src: String,
+    pub dst: String,
+    /// "POST /acs" for requests, "401" for responses.
+    pub http: String,
+    /// The SOAP body's first element's local name.
+    pub rpc: Option<String>,
+    /// The message did not end normally (cut by a reset, a close, a gap, or the end of the capture).
+    pub complete: bool,
+}
+
+/// What the capture file is.
+#[derive(Clone, Debug)]
+pub struct CaptureSummary {
+    pub format: String,
+    pub frames: u64,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+}
+
+/// The whole report.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The capture's name (or "live").
+    pub source: String,
+    pub capture: Option<CaptureSummary>,
+    pub checks: Vec<CheckResult>,
+    pub messages: Vec<MessageRow>,
+    /// What was assumed to tell the CPE from the ACS.
+    pub assumptions: Vec<String>,
+    /// What could not be read or kept (a truncated file, full tables, undecoded frames).
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// `fail` when a check failed, `warn` when one warned, otherwise `pass`.
+    pub fn verdict(&self) -> Status {
+        if self.checks.iter().any(|c| c.status == Status::Fail) {
+            Status::Fail
+        } else if self.checks.iter().any(|c| c.status == Status::Warn) {
+            Status::Warn
+        } else {
+            Status::Pass
+        }
+    }
+
+    /// The first failed check in catalog order: the likely root cause.
+    pub fn first_failure(&self) -> Option<&CheckResult> {
+        self.checks.iter().find(|c| c.status == Status::Fail)
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.checks.iter().filter(|c| c.status == status).count()
+    }
+
+    /// Replaces every occurrence of each secret in every string of the report.
+    pub fn scrub(&mut self, secrets: &[&str]) {
+        let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 3).collect();
+        if secrets.is_empty() {
+            return;
+        }
+        let clean = |s: &mut String| {
+            for secret in &secrets {
+                if s.contains(secret) {
+                    *s = s.replace(secret, "«redacted»");
+                }
+            }
+        };
+        for c in &mut self.checks {
+            clean(&mut c.summary);
+            c.hint.iter_mut().for_each(clean);
+            c.evidence.iter_mut().for_each(|e| clean(&mut e.text));
+        }
+        self.assumptions.iter_mut().for_each(clean);
+        self.notes.iter_mut().for_each(clean);
+        for m in &mut self.messages {
+            clean(&mut m.http);
+        }
+    }
+}
+
+/// What the pass could not read or keep, in words.
+fn notes(facts: &Facts) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(t) = &facts.capture.truncated {
+        out.push(format!(
+            "the capture is truncated: {t}; everything before it was read"
+        ));
+    }
+    let l = &facts.limits;
+    if l.table.evicted > 0 {
+        out.push(format!(
+            "{} idle TCP connections were retired early (connection table full)",
+            l.table.evicted
+        ));
+    }
+    if l.table.facts_dropped > 0 || l.dropped_items > 0 {
+        out.push(format!(
+            "{} connections and {} other items were not kept (memory limits)",
+            l.table.facts_dropped, l.dropped_items
+        ));
+    }
+    if l.unsupported_frames > 0 {
+        out.push(format!(
+            "{} frames have a link type that is not decoded",
+            l.unsupported_frames
+        ));
+    }
+    if l.malformed_frames > 0 {
+        out.push(format!(
+            "{} frames could not be decoded (bad headers)",
+            l.malformed_frames
+        ));
+    }
+    if l.ip_fragments > 0 {
+        out.push(format!(
+            "{} IP fragments were not reassembled",
+            l.ip_fragments
+        ));
+    }
+    for p in facts.http_problems.iter().take(5) {
+        out.push(format!("frame {}: {}", p.at.frame, p.reason));
+    }
+    out
+}
+
+fn capture_summary(facts: &Facts) -> CaptureSummary {
+    use crate::capture::CaptureFormat;
+    let format = match facts.capture.format {
+        CaptureFormat::Pcap {
+            big_endian,
+            nanosecond,
+        } => format!(
+            "pcap{}{}",
+            if big_endian { ", big-endian" } else { "" },
+            if nanosecond { ", ns" } else { "" }
+        ),
+        CaptureFormat::PcapNg {
+            sections,
+            interfaces,
+        } => format!("pcapng, {sections} section(s), {interfaces} interface(s)"),
+    };
+    CaptureSummary {
+        format,
+        frames: facts.capture.frames,
+        first: facts.capture.first_ts,
+        last: facts.capture.last_ts,
+    }
+}
+
+fn message_rows(facts: &Facts) -> Vec<MessageRow> {
+    facts
+        .messages
+        .iter()
+        .map(|m| MessageRow {
+            frame: m.http.last.frame,
+            time: m.http.last.ts,
+            src: m.http.src.to_string(),
+            dst: m.http.dst.to_string(),
+            http: m.http.summary(),
+            rpc: m.rpc().map(String::from),
+            complete: m.http.complete(),
+        })
+        .collect()
+}
+
+/// Builds the report of a capture diagnosis.
+pub fn build(ctx: &Ctx<'_>, checks: Vec<CheckResult>) -> Report {
+    let mut report = Report {
+        source: ctx.source.to_string(),
+        capture: Some(capture_summary(ctx.facts)),
+        checks,
+        messages: message_rows(ctx.facts),
+        assumptions: ctx.roles.assumptions.clone(),
+        notes: notes(ctx.facts),
+    };
+    if !ctx.config.show_secrets {
+        let secrets: Vec<&str> = [&ctx.config.acs_password, &ctx.config.cr_password]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        report.scrub(&secrets);
+    }
+    report
+}
