@@ -41,7 +41,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  cwmp-doctor check --pcap capture.pcap\n  tcpdump -w - -i eth0 port 7547 | cwmp-doctor check --pcap -\n  cwmp-doctor check --pcap capture.pcap --format markdown --output report.md\n  cwmp-doctor check --pcap capture.pcap --acs-url https://acs.isp.example/acs --acs-password-env ACS_PW --only cwmp.credentials"
     )]
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List the checks in report order.
     Checks,
     /// Explain a check: what it verifies, its FAQ step, what to do when it fails.
@@ -125,7 +125,7 @@ pub fn run(cli: Cli) -> u8 {
             print_out(&out)
         }
         Command::Explain { id } => explain(&id),
-        Command::Check(args) => match check(args) {
+        Command::Check(args) => match check(*args) {
             Ok(code) => code,
             Err(message) => {
                 eprintln!("cwmp-doctor: {message}");
