@@ -129,11 +129,21 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
         _ => String::new(),
     };
     let host = inform.http.header("Host").unwrap_or("").to_string();
+    // The Host header may omit the port; the connection shows it.
+    let host_port = if host
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+    {
+        host.clone()
+    } else {
+        format!("{host}:{}", inform.http.dst.port())
+    };
     let seen_url = if target.starts_with("http") {
         target.clone()
     } else {
-        format!("http://{host}{target}")
+        format!("http://{host_port}{target}")
     };
+
     let ev = Evidence::message(ctx, inform, &format!("Host: {host}"));
     let Some(want) = &ctx.roles.acs_url else {
         return Verdict::pass(format!(
@@ -202,9 +212,7 @@ fn mismatch_findings(ctx: &Ctx<'_>) -> Option<Verdict> {
             .starts_with("not HTTP: the reply starts with 15 03")
             || p.reason
                 .starts_with("not HTTP: the reply starts with 16 03");
-        if tls_reply
-            && (ctx.roles.is_acs(conn.server) || ctx.roles.cpes.contains(&conn.client.ip()))
-        {
+        if tls_reply && ctx.roles.is_acs(conn.server) {
             return Some(
                 Verdict::fail(
                     "http-to-tls",
@@ -222,9 +230,7 @@ fn mismatch_findings(ctx: &Ctx<'_>) -> Option<Verdict> {
             continue;
         };
         if let Some((at, false, line)) = &t.facts.plaintext_reply
-            && (ctx.roles.is_acs(conn.server)
-                || ctx.roles.cpes.contains(&conn.client.ip())
-                || ctx.roles.acs.is_empty())
+            && (ctx.roles.is_acs(conn.server) || ctx.roles.acs.is_empty())
         {
             return Some(
                 Verdict::fail(

@@ -141,10 +141,22 @@ fn notes(facts: &Facts) -> Vec<String> {
             l.ip_fragments
         ));
     }
-    for p in facts.http_problems.iter().take(5) {
-        out.push(format!("frame {}: {}", p.at.frame, p.reason));
-    }
     out
+}
+
+/// HTTP findings on the connections between the router and the ACS (not the router's other traffic).
+fn cwmp_http_problems(ctx: &Ctx<'_>) -> Vec<String> {
+    ctx.facts
+        .http_problems
+        .iter()
+        .filter(|p| {
+            ctx.facts.conn(p.conn).is_some_and(|c| {
+                ctx.roles.is_acs(c.server) || ctx.roles.cpes.contains(&c.server.ip())
+            })
+        })
+        .take(5)
+        .map(|p| format!("frame {}: {}", p.at.frame, p.reason))
+        .collect()
 }
 
 fn capture_summary(facts: &Facts) -> CaptureSummary {
@@ -197,6 +209,8 @@ pub fn build(ctx: &Ctx<'_>, checks: Vec<CheckResult>) -> Report {
         assumptions: ctx.roles.assumptions.clone(),
         notes: notes(ctx.facts),
     };
+    report.notes.extend(cwmp_http_problems(ctx));
+
     if !ctx.config.show_secrets {
         let secrets: Vec<&str> = [&ctx.config.acs_password, &ctx.config.cr_password]
             .into_iter()

@@ -177,13 +177,11 @@ pub fn build_conn_requests(
             cr.failure = Some(CrFailure::ChallengeUnanswered);
         }
         if let CrState::Accepted { .. } = cr.state() {
-            let accepted_at = cr
-                .hits
-                .last()
-                .and_then(|h| h.response)
-                .map(|r| msgs[r].at());
-            cr.session = accepted_at
-                .and_then(|at| triggered_session(facts, sessions, cr.cpe.ip(), at.frame));
+            // From the accepted GET, not its answer: TR-069 wants the 200/204 first, but real CPEs (and
+            // the corpus's CTF capture) open the session before answering.
+            let asked = cr.hits.last().map(|h| msgs[h.request].at());
+            cr.session =
+                asked.and_then(|at| triggered_session(facts, sessions, cr.cpe.ip(), at.frame));
         }
     }
     out

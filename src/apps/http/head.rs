@@ -110,13 +110,20 @@ pub fn framing(
     match start {
         StartLine::Request { .. } => Ok(body_by_headers),
         StartLine::Response { status, .. } => {
+            // 101 switches protocols (RFC 9110 §15.2.2); other 1xx are interim and keep the request.
+            if *status == 101 {
+                methods.pop_front();
+                return Ok(Framing::Tunnel);
+            }
             if (100..200).contains(status) {
                 return Ok(Framing::None);
             }
             let method = methods.pop_front();
             // A 2xx to CONNECT opens a tunnel (RFC 9110 §9.3.6): what follows is not this message's body.
-            let tunnel = method.as_deref() == Some("CONNECT") && (200..300).contains(status);
-            if tunnel || method.as_deref() == Some("HEAD") || *status == 204 || *status == 304 {
+            if method.as_deref() == Some("CONNECT") && (200..300).contains(status) {
+                return Ok(Framing::Tunnel);
+            }
+            if method.as_deref() == Some("HEAD") || *status == 204 || *status == 304 {
                 Ok(Framing::None)
             } else if body_by_headers == Framing::None {
                 Ok(Framing::UntilClose)

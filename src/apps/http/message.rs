@@ -34,6 +34,8 @@ pub enum Framing {
     Chunked,
     /// A response without length: the body runs to the close of the connection.
     UntilClose,
+    /// A 2xx to CONNECT or a 101: the connection carries another protocol from here on.
+    Tunnel,
 }
 
 /// How the message ended.

@@ -52,7 +52,14 @@ impl HttpConn {
             dst,
             methods: &mut self.methods,
         };
+        let before = out.len();
         self.dirs[usize::from(!from_client)].deliver(d, &mut ctx, out);
+        let tunnel = out[before..]
+            .iter()
+            .any(|e| matches!(e, HttpEvent::Message(m) if m.framing == Framing::Tunnel));
+        if tunnel {
+            self.dirs[usize::from(from_client)].enter_tunnel();
+        }
     }
 
     /// The connection is over: messages still open end as reset or incomplete.
@@ -367,6 +374,28 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_connect_tunnel_stops_http_parsing_in_both_directions() {
+        let mut f = Feed::new();
+        f.data(
+            true,
+            "CONNECT acs.example:443 HTTP/1.1\r\nHost: acs.example:443\r\n\r\n",
+            2,
+        )
+        .data(false, "HTTP/1.1 200 Connection established\r\n\r\n", 3)
+        .data(true, "\x16\x03\x01\x02\x00\x01", 4)
+        .data(false, "\x16\x03\x03\x00\x7a\x02", 5);
+        assert_eq!(
+            f.seen(),
+            vec![
+                s("CONNECT acs.example:443", 2, 2, "", true),
+                s("200", 3, 3, "", true)
+            ]
+        );
+        assert_eq!(f.messages()[1].framing, Framing::Tunnel);
+        assert_eq!(f.out.len(), 2, "no 'not HTTP' finding inside the tunnel");
     }
 
     #[test]

@@ -99,6 +99,8 @@ enum State {
     UntilClose,
     /// Lost sync: waiting for a delivery that starts like a message.
     Resync,
+    /// The connection became a tunnel (CONNECT, Upgrade): nothing more is HTTP.
+    Tunnel,
 }
 
 /// A message whose head is parsed and whose body is being read.
@@ -162,7 +164,13 @@ impl HttpDirection {
         }
     }
 
+    /// The other direction switched the connection to another protocol.
+    pub fn enter_tunnel(&mut self) {
+        self.state = State::Tunnel;
+    }
+
     /// The connection ended without a FIN in this direction (reset, or the end of the capture).
+
     pub fn close(&mut self, reset: Option<At>, out: &mut Vec<HttpEvent>) {
         self.end(reset, true, out);
     }
@@ -177,7 +185,7 @@ impl HttpDirection {
     ) {
         while !bytes.is_empty() {
             match &mut self.state {
-                State::Resync => return,
+                State::Resync | State::Tunnel => return,
                 State::Idle => {
                     let skip = bytes
                         .iter()
@@ -284,6 +292,10 @@ impl HttpDirection {
             Framing::ContentLength(n) => State::Length(n),
             Framing::Chunked => State::Chunked(Chunk::Size),
             Framing::UntilClose => State::UntilClose,
+            Framing::Tunnel => {
+                self.finish(trig, Ending::Complete, out);
+                State::Tunnel
+            }
         };
     }
 
@@ -409,6 +421,8 @@ impl HttpDirection {
                 }
             }
             State::Idle | State::Resync => self.state = State::Resync,
+            State::Tunnel => {}
+
             _ => {
                 let last = self.building.as_ref().map(|b| b.msg.last);
                 if let Some(at) = last {
