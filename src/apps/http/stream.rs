@@ -170,7 +170,6 @@ impl HttpDirection {
     }
 
     /// The connection ended without a FIN in this direction (reset, or the end of the capture).
-
     pub fn close(&mut self, reset: Option<At>, out: &mut Vec<HttpEvent>) {
         self.end(reset, true, out);
     }
