@@ -8,8 +8,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// The fixtures folder (`FIXTURES_DIR` points elsewhere, e.g. at fixtures being made in another checkout).
 fn fixture_dirs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let root = std::env::var_os("FIXTURES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
+
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
         .expect("fixtures/ exists")
         .flatten()

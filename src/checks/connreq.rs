@@ -69,6 +69,13 @@ pub fn precondition(ctx: &Ctx<'_>) -> Verdict {
         .rev()
         .find(|s| matches!(s.outcome, Outcome::Completed { .. }))
     else {
+        // Without a connection request to judge, Module I already says what went wrong.
+        if ctx.sessions.conn_requests.is_empty() {
+            return Verdict::skip(
+                "no-evidence",
+                "no connection request in the capture, and no registration completed (see Module I)",
+            );
+        }
         return Verdict::fail(
             "no-registration",
             "no registration completed in the capture: the ACS cannot reach a router it does not know",
@@ -248,9 +255,18 @@ pub fn inform(ctx: &Ctx<'_>) -> Verdict {
 }
 
 pub fn challenge(ctx: &Ctx<'_>) -> Verdict {
-    let Some(cr) = ctx.sessions.conn_requests.last() else {
+    // The challenge shows on the latest attempt that began without credentials (an ACS retrying with
+    // credentials on a new connection starts an attempt that has none to show).
+    let crs = &ctx.sessions.conn_requests;
+    let Some(cr) = crs
+        .iter()
+        .rev()
+        .find(|c| !c.hits[0].authorized)
+        .or(crs.last())
+    else {
         return Verdict::skip("no-evidence", "no connection request in the capture");
     };
+
     let first = &cr.hits[0];
     let ev = hit_evidence(ctx, cr, 0);
     let note = format!(

@@ -167,8 +167,49 @@ fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
             push(&mut r.acs, SocketAddr::new(ip, url.port));
         }
     }
+    if r.acs_hosts.is_empty() && r.acs.is_empty() {
+        guess_acs_host(facts, &mut r);
+    }
+    if r.acs.is_empty() {
+        // A guessed ACS name leads to the addresses its lookups gave and the TLS it was used in.
+        let hosts = r.acs_hosts.clone();
+        for host in &hosts {
+            let ips = dns_addresses(facts, host);
+            for c in facts
+                .conns
+                .iter()
+                .filter(|c| ips.contains(&c.server.ip()) && c.syn_count > 0)
+            {
+                push(&mut r.acs, c.server);
+            }
+            for t in &facts.tls {
+                let sni = t.facts.client_hello.as_ref().and_then(|h| h.sni.as_deref());
+                if sni.is_some_and(|s| s.eq_ignore_ascii_case(host))
+                    && let Some(c) = facts.conn(t.conn)
+                {
+                    push(&mut r.acs, c.server);
+                }
+            }
+        }
+    }
+    if r.acs.is_empty() {
+        // A capture with TLS to one server only, and nothing else naming the ACS: that server.
+        let mut servers: Vec<SocketAddr> = Vec::new();
+        for t in &facts.tls {
+            if let Some(c) = facts.conn(t.conn) {
+                push(&mut servers, c.server);
+            }
+        }
+        if let [only] = servers.as_slice() {
+            push(&mut r.acs, *only);
+            r.assumptions.push(format!(
+                "ACS assumed to be {only}: no Inform and no --acs-url, and it is the only TLS server in the capture"
+            ));
+        }
+    }
     if r.acs.is_empty() {
         // No Inform and no URL: the only evidence left is a connection attempt to the CWMP port.
+
         let guessed: Vec<SocketAddr> = facts
             .conns
             .iter()
@@ -196,6 +237,50 @@ fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
         }
     }
     r
+}
+
+/// Words that ACS host names carry in the field (acs.isp.example, tr069.isp.net, cwmp-dm.example …).
+const ACS_NAME_HINTS: &[&str] = &[
+    "acs",
+    "cwmp",
+    "tr069",
+    "tr-069",
+    "tr69",
+    "hdm",
+    "devicemanage",
+    "dm.",
+];
+
+/// Without an Inform or a URL, the ACS name is guessed from what the router looked up or asked TLS for:
+/// a name that reads like an ACS, or the only name the capture mentions. The report says which.
+fn guess_acs_host(facts: &Facts, r: &mut Roles) {
+    let mut names: Vec<String> = Vec::new();
+    for d in facts.dns.iter().filter(|d| !d.msg.response) {
+        for (q, _) in &d.msg.questions {
+            push(&mut names, q.trim_end_matches('.').to_ascii_lowercase());
+        }
+    }
+    for t in &facts.tls {
+        if let Some(sni) = t.facts.client_hello.as_ref().and_then(|h| h.sni.as_deref()) {
+            push(&mut names, sni.to_ascii_lowercase());
+        }
+    }
+    let looks_like_acs: Vec<&String> = names
+        .iter()
+        .filter(|n| ACS_NAME_HINTS.iter().any(|h| n.contains(h)))
+        .collect();
+    let (chosen, why) = match (looks_like_acs.as_slice(), names.as_slice()) {
+        ([one], _) => ((*one).clone(), "its name reads like an ACS"),
+        (_, [only]) => (
+            only.clone(),
+            "it is the only host name the capture mentions",
+        ),
+        _ => return,
+    };
+    r.assumptions.push(format!(
+        "ACS host assumed to be {chosen}: no Inform and no --acs-url, and {why} (give --acs-url to be sure)"
+    ));
+    r.acs_hosts.push(chosen);
 }
 
 /// Addresses the capture's DNS answers give for `host`.

@@ -13,7 +13,8 @@ use crate::checks::evidence::header;
 use crate::checks::{Ctx, Evidence, Verdict};
 use crate::facts::Message;
 use crate::sessions::cwmp::Outcome;
-use crate::sessions::cwmp_table::Failure;
+use crate::sessions::cwmp_table::{Failure, State};
+use crate::sessions::exchange::Silence;
 
 pub const URL_MODES: &[&str] = &[
     "pass",
@@ -248,6 +249,30 @@ fn mismatch_findings(ctx: &Ctx<'_>) -> Option<Verdict> {
             );
         }
     }
+    // A plain-HTTP Inform to a port conventionally TLS (443, 8443) dropped by the server without a byte
+    // of HTTP is what a TLS listener does with it (S2). The port alone proves nothing; the silence does.
+    for s in &ctx.sessions.cwmp {
+        if let Outcome::Failed {
+            failure:
+                Failure::NoAnswer(
+                    Silence::Reset { at, by_cpe: false } | Silence::Closed { at, by_cpe: false },
+                ),
+            exchange: Some(0),
+            ..
+        } = &s.outcome
+            && matches!(s.acs.port(), 443 | 8443)
+            && s.exchanges[0].response.is_none()
+        {
+            let req = ctx.msg(s.exchanges[0].request);
+            return Some(
+                Verdict::fail(
+                    "http-to-tls",
+                    format!("the router sent plain HTTP to {}, a TLS port, which dropped it without an HTTP answer", s.acs),
+                )
+                .with([Evidence::message(ctx, req, "plain HTTP"), Evidence::at(ctx, *at, "the server closes the connection")]),
+            );
+        }
+    }
     None
 }
 
@@ -308,18 +333,34 @@ pub fn credentials(ctx: &Ctx<'_>) -> Verdict {
             .iter()
             .find(|m| made_with_password(m, password) == Some(false))
     {
+        let answer = sessions
+            .iter()
+            .flat_map(|s| &s.exchanges)
+            .find(|e| e.request == m.index)
+            .and_then(|e| e.response)
+            .map(|r| ctx.msg(r));
+        let told = answer
+            .and_then(|a| a.http.status())
+            .map(|s| format!("; the ACS answered {s}"))
+            .unwrap_or_default();
         return Verdict::fail(
             "wrong-password",
-            "the credentials in the capture were made with another password than --acs-password",
+            format!(
+                "the router's credentials were made with another password than --acs-password{told}"
+            ),
         )
-        .with([auth_ev(m)]);
+        .with([auth_ev(m)])
+        .with(answer.map(|a| Evidence::message(ctx, a, "")));
     }
+    // A challenge after the InformResponse is the session's trouble (session.complete), not the
+    // registration's credentials.
+    let at_login = |state: &State| matches!(state, State::Idle | State::InformSent);
     let rejected = sessions.iter().find_map(|s| match &s.outcome {
         Outcome::Failed {
             failure: Failure::AuthRejected { scheme },
             exchange: Some(i),
-            ..
-        } => Some((s, *i, scheme.clone())),
+            state,
+        } if at_login(state) => Some((s, *i, scheme.clone())),
         _ => None,
     });
     if let Some((s, i, scheme)) = rejected {
@@ -343,7 +384,7 @@ pub fn credentials(ctx: &Ctx<'_>) -> Verdict {
         if !scheme.is_empty() && !used.eq_ignore_ascii_case(&scheme) {
             return Verdict::fail(
                 "basic-for-digest",
-                format!("the ACS demands {scheme} and the router offered {used}"),
+                format!("the ACS demands {scheme} (401) and the router offered {used}"),
             )
             .with(evidence);
         }
@@ -366,7 +407,7 @@ pub fn credentials(ctx: &Ctx<'_>) -> Verdict {
         if new_conn && rejections > 1 {
             return Verdict::fail(
                 "new-connection-loop",
-                format!("the router answers each {scheme} challenge on a new TCP connection and the ACS rejects it there ({rejections} times)"),
+                format!("the router answers each {scheme} challenge on a new TCP connection and the ACS rejects it there (401, {rejections} times)"),
             )
             .with(evidence);
         }
@@ -381,15 +422,16 @@ pub fn credentials(ctx: &Ctx<'_>) -> Verdict {
             &s.outcome,
             Outcome::Failed {
                 failure: Failure::ChallengeUnanswered { .. },
+                state,
                 ..
-            }
+            } if at_login(state)
         )
     });
     if let Some(s) = unanswered {
         let c = ctx.msg(*s.challenges.last().expect("a challenge was met"));
         return Verdict::fail(
             "unanswered-challenge",
-            format!("the ACS demanded {demanded} credentials and the router never sent any"),
+            format!("the ACS demanded {demanded} credentials (401) and the router never sent any"),
         )
         .with([Evidence::message(
             ctx,
@@ -433,9 +475,10 @@ pub fn credentials(ctx: &Ctx<'_>) -> Verdict {
         }
         (None, Some(c)) => Verdict::skip(
             "no-evidence",
-            "the ACS challenged the router, but the capture ends before the outcome",
+            "the ACS challenged the router (401) and never answered its next request: whether it accepts the credentials is not known",
         )
         .with([Evidence::message(ctx, c, "")]),
+
         (None, None) => Verdict::skip(
             "no-evidence",
             "no answer from the ACS tells whether credentials were needed",

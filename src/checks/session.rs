@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 
 use crate::checks::{Ctx, Evidence, Status, Verdict};
-use crate::cwmp::{SoapOutcome, fault_meaning};
+use crate::cwmp::{Quirk, SoapOutcome, fault_meaning};
 use crate::facts::Message;
 use crate::sessions::cwmp::{CwmpSession, Outcome};
 use crate::sessions::cwmp_table::{Failure, State};
@@ -34,6 +34,7 @@ pub const INFORM_RESPONSE_MODES: &[&str] = &[
     "reset",
     "closed",
     "unauthorized",
+    "namespace-mismatch",
     "no-evidence",
     "capture-ended",
 ];
@@ -105,6 +106,7 @@ pub fn inform(ctx: &Ctx<'_>) -> Verdict {
                 judge_inform(
                     ctx,
                     s.inform(ctx.facts).expect("kept sessions have an Inform"),
+                    acknowledged(s),
                 ),
             )
         })
@@ -112,7 +114,7 @@ pub fn inform(ctx: &Ctx<'_>) -> Verdict {
     worst(judged).unwrap_or_else(|| no_inform(ctx))
 }
 
-fn judge_inform(ctx: &Ctx<'_>, m: &Message) -> Verdict {
+fn judge_inform(ctx: &Ctx<'_>, m: &Message, acknowledged: bool) -> Verdict {
     if let SoapOutcome::Malformed {
         offset,
         line,
@@ -155,6 +157,33 @@ fn judge_inform(ctx: &Ctx<'_>, m: &Message) -> Verdict {
         });
     let detail = format!("{device}; events {}; {ns}; {retry}", events(m).join(", "));
     let ev = Evidence::message(ctx, m, &detail);
+    // XML 1.0 forbids most control characters (S12): lenient ACSes read past them, strict ones reject
+    // the Inform. Either way the router's XML is not well-formed.
+    if let Some(Quirk::ControlCharacter {
+        element,
+        code,
+        offset,
+    }) = env
+        .quirks
+        .iter()
+        .find(|q| matches!(q, Quirk::ControlCharacter { .. }))
+    {
+        let what = format!(
+            "control character U+{code:04X} in <{element}> at body byte {offset}: not well-formed XML 1.0"
+        );
+        let summary = if acknowledged {
+            format!("the Inform carries a {what} (this ACS accepted it; strict ones reject it)")
+        } else {
+            format!("the Inform is not well-formed: {what}")
+        };
+        let status = if acknowledged {
+            Status::Warn
+        } else {
+            Status::Fail
+        };
+        return Verdict::new(status, "malformed", summary).with([ev]);
+    }
+
     if !inf.problems.is_empty() {
         return Verdict::warn(
             "incomplete-inform",
@@ -308,11 +337,46 @@ fn judge_inform_response(ctx: &Ctx<'_>, s: &CwmpSession) -> Verdict {
     if let Some(step) = s.steps.iter().find(|st| st.to == State::CpeTurn) {
         let ex = &s.exchanges[step.exchange];
         let r = ctx.msg(ex.response.expect("an InformResponse is a response"));
-        return Verdict::pass("the ACS answered the Inform with an InformResponse").with([
-            Evidence::message(ctx, ctx.msg(ex.request), ""),
-            Evidence::message(ctx, r, ""),
-        ]);
+        let req = ctx.msg(ex.request);
+        let ns = |m: &Message| {
+            m.envelope()
+                .and_then(|e| e.cwmp_ns.clone())
+                .unwrap_or_default()
+        };
+        let (asked, answered) = (ns(req), ns(r));
+        let evidence = [
+            Evidence::message(ctx, req, &format!("namespace {asked}")),
+            Evidence::message(ctx, r, &format!("namespace {answered}")),
+        ];
+        if asked != answered && !asked.is_empty() && !answered.is_empty() {
+            // S10: an ACS that hard-codes its CWMP version answers in another namespace.
+            let carried_on = s.steps.iter().any(|st| st.from == State::CpeTurn);
+            let short = |n: &str| n.rsplit(':').next().unwrap_or(n).to_string();
+            return if carried_on {
+                Verdict::warn(
+                    "namespace-mismatch",
+                    format!(
+                        "the ACS answered the {} Inform in {}; the router carried on",
+                        short(&asked),
+                        short(&answered)
+                    ),
+                )
+                .with(evidence)
+            } else {
+                Verdict::fail(
+                    "namespace-mismatch",
+                    format!(
+                        "the ACS answered the {} Inform in {} and the router gave up",
+                        short(&asked),
+                        short(&answered)
+                    ),
+                )
+                .with(evidence)
+            };
+        }
+        return Verdict::pass("the ACS answered the Inform with an InformResponse").with(evidence);
     }
+
     let (failure, exchange) = match &s.outcome {
         Outcome::Failed {
             failure, exchange, ..
@@ -418,13 +482,13 @@ fn judge_complete(ctx: &Ctx<'_>, s: &CwmpSession) -> Verdict {
                     end_ev,
                 ]);
             }
-            if let Some(later) = later_boot(ctx, s) {
+            if let Some((earlier_end, later)) = later_boot(ctx, s) {
                 return Verdict::warn(
                     "rebooted",
-                    "a later Inform carries 1 BOOT: the router restarted after this session",
+                    "a later Inform carries 1 BOOT: the router restarted after an earlier session",
                 )
                 .with([
-                    end_ev,
+                    Evidence::message(ctx, earlier_end, "the earlier session"),
                     Evidence::message(
                         ctx,
                         later,
@@ -432,6 +496,7 @@ fn judge_complete(ctx: &Ctx<'_>, s: &CwmpSession) -> Verdict {
                     ),
                 ]);
             }
+
             if end_msg.http.status() == Some(200) {
                 return Verdict::warn("empty-200", format!("the session ran to its end ({list}) but the ACS ended it with 200 and an empty body, not 204"))
                     .with([end_ev]);
@@ -523,23 +588,40 @@ fn cookie_not_returned(ctx: &Ctx<'_>, s: &CwmpSession, failed: Option<usize>) ->
         return None;
     }
     let set = set_msg.http.header("Set-Cookie").unwrap_or("");
+    let status = s.exchanges[failed]
+        .response
+        .and_then(|r| ctx.msg(r).http.status())
+        .unwrap_or(0);
     Some(
-        Verdict::fail("cookie-not-returned", "the ACS set a session cookie and the router did not return it; the ACS then rejected the session")
+        Verdict::fail(
+            "cookie-not-returned",
+            format!("the ACS set a session cookie and the router did not return it; the ACS then answered {status}"),
+        )
+
             .with([Evidence::message(ctx, set_msg, &format!("Set-Cookie: {set}")), Evidence::message(ctx, req, "no Cookie header")])
             .with(s.exchanges[failed].response.map(|r| Evidence::message(ctx, ctx.msg(r), ""))),
     )
 }
 
-/// The first later Inform from the same device carrying `1 BOOT`.
-fn later_boot<'f>(ctx: &Ctx<'f>, s: &CwmpSession) -> Option<&'f Message> {
-    let after = s
-        .exchanges
-        .last()
-        .map(|e| ctx.msg(e.response.unwrap_or(e.request)).at().frame)?;
-    ctx.sessions
+/// A session that reached its InformResponse followed by an Inform from the same device carrying `1 BOOT`:
+/// the router restarted in between (after a Reboot RPC, a firmware download, or a crash).
+fn later_boot<'f>(ctx: &Ctx<'f>, s: &CwmpSession) -> Option<(&'f Message, &'f Message)> {
+    let mine: Vec<&CwmpSession> = ctx
+        .sessions
         .cwmp
         .iter()
         .filter(|o| o.cpe == s.cpe)
-        .filter_map(|o| o.inform(ctx.facts))
-        .find(|m| m.at().frame > after && events(m).iter().any(|e| e.trim() == "1 BOOT"))
+        .collect();
+    mine.iter().enumerate().find_map(|(i, later)| {
+        let inform = later.inform(ctx.facts)?;
+        if !events(inform).iter().any(|e| e.trim() == "1 BOOT") {
+            return None;
+        }
+        let earlier = mine[..i].iter().rev().find(|e| acknowledged(e))?;
+        let end = earlier
+            .exchanges
+            .last()
+            .map(|e| ctx.msg(e.response.unwrap_or(e.request)))?;
+        Some((end, inform))
+    })
 }

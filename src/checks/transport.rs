@@ -405,9 +405,10 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
         } else {
             "the server"
         };
-        return Verdict::fail(
+        // The port speaks plain HTTP: the URL's scheme is the root cause, which cwmp.url reports.
+        return Verdict::skip(
             "not-tls",
-            format!("{who} answered the TLS handshake in plain text: {line:?}"),
+            format!("{who} answered the TLS handshake in plain text ({line:?}): no TLS to judge, see cwmp.url"),
         )
         .with(evidence)
         .with([Evidence::at(ctx, *at, line.clone())]);

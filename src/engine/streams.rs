@@ -18,7 +18,8 @@ pub enum App {
     #[default]
     Unset,
     Http(Box<HttpConn>),
-    Tls(Box<TlsConn>),
+    /// TLS, and the plain HTTP a server may answer a ClientHello with (an https URL to an HTTP port).
+    Tls(Box<TlsConn>, Option<Box<HttpConn>>),
 }
 
 /// Collects what the followed connections say.
@@ -132,7 +133,7 @@ impl StreamSink for Streams {
     fn deliver(&mut self, conn: &ConnFacts, app: &mut App, from_client: bool, d: Delivery<'_>) {
         if let App::Unset = app {
             *app = match conn.app {
-                AppKind::Tls => App::Tls(Box::default()),
+                AppKind::Tls => App::Tls(Box::default(), None),
                 _ => App::Http(Box::default()),
             };
         }
@@ -143,7 +144,20 @@ impl StreamSink for Streams {
                     self.take_events(conn.id);
                 }
             }
-            App::Tls(t) => t.deliver(from_client, d),
+            App::Tls(t, plain) => {
+                let http_reply =
+                    matches!(d, Delivery::Data { bytes, .. } if bytes.starts_with(b"HTTP/1."));
+                if !from_client && plain.is_none() && http_reply {
+                    *plain = Some(Box::default());
+                }
+                if let Some(h) = plain
+                    && !from_client
+                {
+                    h.deliver(conn, false, d, &mut self.events);
+                    self.take_events(conn.id);
+                }
+                t.deliver(from_client, d);
+            }
             App::Unset => {}
         }
     }
@@ -154,10 +168,17 @@ impl StreamSink for Streams {
                 h.close(conn, &mut self.events);
                 self.take_events(conn.id);
             }
-            App::Tls(t) => self.tls.push(TlsSession {
-                conn: conn.id,
-                facts: t.facts().clone(),
-            }),
+            App::Tls(t, plain) => {
+                if let Some(mut h) = plain {
+                    h.close(conn, &mut self.events);
+                    self.take_events(conn.id);
+                }
+                self.tls.push(TlsSession {
+                    conn: conn.id,
+                    facts: t.facts().clone(),
+                });
+            }
+
             App::Unset => {}
         }
     }

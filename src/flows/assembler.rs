@@ -24,7 +24,8 @@ use crate::time::Timestamp;
 pub const PENDING_LIMIT: usize = 256 * 1024;
 
 /// What the reassembler hands to the application parser, in stream order.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+
 pub enum Delivery<'a> {
     /// In-order bytes. `frame` carried them; `trigger` is the frame whose arrival released them.
     Data {
