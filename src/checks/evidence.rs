@@ -18,6 +18,8 @@ pub struct Evidence {
     pub frame: Option<u64>,
     pub time: Option<Timestamp>,
     pub text: String,
+    /// A Wireshark display filter that shows it (`frame.number == 14`, `tcp.stream eq 3`).
+    pub filter: Option<String>,
 }
 
 impl Evidence {
@@ -28,6 +30,16 @@ impl Evidence {
             frame: Some(at.frame),
             time: Some(at.ts),
             text: text.into(),
+            filter: Some(format!("frame.number == {}", at.frame)),
+        }
+    }
+
+    /// Evidence at a frame of TCP connection `conn`: the filter shows the whole connection (connection
+    /// ids are Wireshark's `tcp.stream` numbers).
+    pub fn in_conn(ctx: &Ctx<'_>, conn: u32, at: At, text: impl Into<String>) -> Evidence {
+        Evidence {
+            filter: Some(format!("tcp.stream eq {conn}")),
+            ..Evidence::at(ctx, at, text)
         }
     }
 
@@ -38,6 +50,7 @@ impl Evidence {
             frame: None,
             time: None,
             text: text.into(),
+            filter: None,
         }
     }
 
@@ -51,7 +64,7 @@ impl Evidence {
             text.push_str(" — ");
             text.push_str(detail);
         }
-        Evidence::at(ctx, m.at(), text)
+        Evidence::in_conn(ctx, m.http.conn, m.at(), text)
     }
 }
 

@@ -92,6 +92,23 @@ pub struct CheckResult {
     pub summary: String,
     pub evidence: Vec<Evidence>,
     pub hint: Option<String>,
+    /// A Wireshark display filter showing every frame the evidence cites.
+    pub filter: Option<String>,
+}
+
+/// `frame.number in {12 14}`: Wireshark's set membership over the frames the evidence cites.
+fn frames_filter(evidence: &[Evidence]) -> Option<String> {
+    let mut frames: Vec<u64> = evidence.iter().filter_map(|e| e.frame).collect();
+    frames.sort_unstable();
+    frames.dedup();
+    match frames.as_slice() {
+        [] => None,
+        [one] => Some(format!("frame.number == {one}")),
+        many => {
+            let list: Vec<String> = many.iter().map(u64::to_string).collect();
+            Some(format!("frame.number in {{{}}}", list.join(" ")))
+        }
+    }
 }
 
 type CheckFn = fn(&Ctx<'_>) -> Verdict;
@@ -164,6 +181,7 @@ pub fn run_all(ctx: &Ctx<'_>, only: &[String]) -> Vec<CheckResult> {
                 status: verdict.status,
                 mode: verdict.mode,
                 hint: entry.hints.get(verdict.mode).cloned(),
+                filter: frames_filter(&verdict.evidence),
                 summary: verdict.summary,
                 evidence: verdict.evidence,
             }

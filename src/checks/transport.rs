@@ -275,18 +275,25 @@ pub fn handshake_evidence(ctx: &Ctx<'_>, c: &ConnFacts) -> Vec<Evidence> {
         } else {
             String::new()
         };
-        out.push(Evidence::at(
+        out.push(Evidence::in_conn(
             ctx,
+            c.id,
             first,
             format!("SYN {} → {}{extra}", c.client, c.server),
         ));
     }
     if let Some(last) = c.syn_last.filter(|l| Some(*l) != c.syn_first) {
-        out.push(Evidence::at(ctx, last, "last SYN retransmission"));
+        out.push(Evidence::in_conn(
+            ctx,
+            c.id,
+            last,
+            "last SYN retransmission",
+        ));
     }
     if let Some(sa) = c.syn_ack {
-        out.push(Evidence::at(
+        out.push(Evidence::in_conn(
             ctx,
+            c.id,
             sa,
             format!("SYN-ACK {} → {}", c.server, c.client),
         ));

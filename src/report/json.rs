@@ -23,6 +23,7 @@ pub fn render(report: &Report) -> String {
                         "frame": e.frame,
                         "time": e.time.map(|t| t.to_string()),
                         "text": e.text,
+                        "filter": e.filter,
                     })
                 })
                 .collect();
@@ -36,6 +37,7 @@ pub fn render(report: &Report) -> String {
                 "summary": c.summary,
                 "evidence": evidence,
                 "hint": c.hint,
+                "filter": c.filter,
             })
         })
         .collect();

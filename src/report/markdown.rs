@@ -10,7 +10,26 @@ use crate::checks::catalog::catalog;
 use crate::report::Report;
 
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    cell_text(s).replace('|', "\\|")
+}
+
+/// Text from the capture in a list item: Markdown and HTML it carries must not render.
+fn cell_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' | '*' | '_' | '[' | ']' | '\\' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn status_word(s: Status) -> &'static str {
@@ -81,16 +100,25 @@ pub fn render(report: &Report) -> String {
             c.summary
         ));
         for e in &c.evidence {
+            let filter = e
+                .filter
+                .as_ref()
+                .map(|f| format!(" — `{f}`"))
+                .unwrap_or_default();
+            let text = cell_text(&e.text);
             match (e.frame, e.time) {
-                (Some(f), Some(t)) => out.push_str(&format!("- frame {f} ({t}): {}\n", e.text)),
-                (Some(f), None) => out.push_str(&format!("- frame {f}: {}\n", e.text)),
-                _ => out.push_str(&format!("- {}\n", e.text)),
+                (Some(f), Some(t)) => out.push_str(&format!("- frame {f} ({t}): {text}{filter}\n")),
+                (Some(f), None) => out.push_str(&format!("- frame {f}: {text}{filter}\n")),
+                _ => out.push_str(&format!("- {text}\n")),
             }
         }
         if matches!(c.status, Status::Fail | Status::Warn)
             && let Some(h) = &c.hint
         {
             out.push_str(&format!("\n**Next:** {h}\n"));
+        }
+        if let Some(f) = &c.filter {
+            out.push_str(&format!("\nWireshark display filter: `{f}`\n"));
         }
     }
     if !report.messages.is_empty() {

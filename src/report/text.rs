@@ -197,6 +197,16 @@ fn check(out: &mut String, p: &Painter, c: &CheckResult) {
         out.push_str(&wrap(&format!("→ {h}"), "         ", "           "));
         out.push('\n');
     }
+    if matches!(c.status, Status::Fail | Status::Warn)
+        && let Some(f) = &c.filter
+    {
+        out.push_str(&wrap(
+            &format!("Wireshark: {f}"),
+            "         ",
+            "           ",
+        ));
+        out.push('\n');
+    }
 }
 
 /// The time of day of an RFC 3339 timestamp (`10:00:01.234567`), enough to find a frame.
