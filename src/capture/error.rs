@@ -28,7 +28,7 @@ pub enum CaptureError {
         need: u64,
     },
     /// The pcap file header or first pcapng section header is invalid.
-    Problemer { file: String, reason: String },
+    BadHeader { file: String, reason: String },
 }
 
 impl CaptureError {
@@ -40,7 +40,7 @@ impl CaptureError {
             | CaptureError::Empty { file }
             | CaptureError::NotCapture { file, .. }
             | CaptureError::TruncatedHeader { file, .. }
-            | CaptureError::Problemer { file, .. } => file,
+            | CaptureError::BadHeader { file, .. } => file,
         }
     }
 }
@@ -67,7 +67,7 @@ impl fmt::Display for CaptureError {
                 f,
                 "{file}: file ends inside the {format} header ({got} of {need} bytes)"
             ),
-            CaptureError::Problemer { file, reason } => write!(f, "{file}: {reason}"),
+            CaptureError::BadHeader { file, reason } => write!(f, "{file}: {reason}"),
         }
     }
 }

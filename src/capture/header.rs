@@ -94,7 +94,7 @@ pub(super) fn file_header(
         if prefix.len() < 12 {
             return Err(truncated("pcapng section", prefix.len(), 12));
         }
-        return Err(CaptureError::Problemer {
+        return Err(CaptureError::BadHeader {
             file: file.into(),
             reason: format!(
                 "pcapng section header has an unknown byte-order magic {:02x?}",
@@ -109,7 +109,7 @@ pub(super) fn file_header(
         u32::from_le_bytes(len_bytes)
     };
     if len < 28 || len % 4 != 0 || u64::from(len) > MAX_RECORD {
-        return Err(CaptureError::Problemer {
+        return Err(CaptureError::BadHeader {
             file: file.into(),
             reason: format!("pcapng section header claims an invalid length of {len} bytes"),
         });

@@ -59,7 +59,7 @@ pub(super) fn read<R: Read + Send>(
                 file: file.into(),
                 error: std::io::Error::other("read error after the file header"),
             },
-            e => CaptureError::Problemer {
+            e => CaptureError::BadHeader {
                 file: file.into(),
                 reason: format!("invalid capture file header: {e}"),
             },
