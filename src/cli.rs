@@ -112,6 +112,58 @@ pub struct CheckArgs {
     /// Show passwords and Authorization values instead of redacting them.
     #[arg(long)]
     pub show_secrets: bool,
+    /// A capture of a working registration to compare with (FAQ step 5).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the frames the report cites, with their connections, to a small capture for R&D.
+    #[arg(long, value_name = "FILE")]
+    pub evidence_pcap: Option<PathBuf>,
+}
+
+/// Standard input kept in a temporary file, removed when dropped.
+struct Spooled {
+    path: PathBuf,
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn spool_stdin() -> Result<Spooled, String> {
+    let path = std::env::temp_dir().join(format!("cwmp-doctor-stdin-{}.cap", std::process::id()));
+    let spooled = Spooled { path };
+    let mut file = std::fs::File::create(&spooled.path).map_err(|e| {
+        format!(
+            "{}: cannot keep standard input: {e}",
+            spooled.path.display()
+        )
+    })?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut file)
+        .map_err(|e| format!("stdin: cannot read: {e}"))?;
+    Ok(spooled)
+}
+
+/// A byte progress bar on stderr for a capture file, only when stderr is a terminal.
+fn progress_bar(input: &Input) -> Option<indicatif::ProgressBar> {
+    let Input::File(path) = input else {
+        return None;
+    };
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let len = std::fs::metadata(path).ok()?.len();
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta} reading the capture",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    pb.set_style(style);
+    Some(pb)
 }
 
 /// Runs the command line; returns the exit status.
@@ -208,13 +260,43 @@ fn check(args: CheckArgs) -> Result<u8, String> {
     let Some(pcap) = args.pcap else {
         return Err("nothing to diagnose: give --pcap FILE (or - for standard input)".into());
     };
-    let input = if pcap.as_os_str() == "-" {
+    let mut input = if pcap.as_os_str() == "-" {
         Input::Stdin
     } else {
         Input::File(pcap)
     };
-    let report = crate::diagnose::diagnose_capture(&input, &config, &args.only)
-        .map_err(|e| e.to_string())?;
+    // The evidence capture reads the capture a second time: standard input is kept in a file first.
+    let spooled = match (&input, &args.evidence_pcap) {
+        (Input::Stdin, Some(_)) => Some(spool_stdin()?),
+        _ => None,
+    };
+    if let Some(s) = &spooled {
+        input = Input::File(s.path.clone());
+    }
+    let baseline = args.baseline.map(Input::File);
+    let progress = progress_bar(&input);
+    let opts = crate::diagnose::Options {
+        only: &args.only,
+        baseline: baseline.as_ref(),
+        progress: progress
+            .clone()
+            .map(|pb| Box::new(move |n| pb.set_position(n)) as Box<dyn FnMut(u64) + Send>),
+    };
+    let diagnosis =
+        crate::diagnose::diagnose_capture(&input, &config, opts).map_err(|e| e.to_string())?;
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    let mut report = diagnosis.report;
+    if let Some(path) = &args.evidence_pcap {
+        let selection = crate::evidence_pcap::select(&report, &diagnosis.facts);
+        let link_types = &diagnosis.facts.capture.link_types;
+        let mut written = crate::evidence_pcap::write(&input, &selection, link_types, path)?;
+        if spooled.is_some() {
+            written.file = path.display().to_string();
+        }
+        report.evidence_capture = Some(written);
+    }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         ColorChoice::Always => true,

@@ -13,6 +13,7 @@ pub mod cwmp;
 pub mod decode;
 pub mod diagnose;
 pub mod engine;
+pub mod evidence_pcap;
 pub mod facts;
 pub mod flows;
 pub mod report;

@@ -29,11 +29,13 @@ mod pcapng;
 mod stream;
 #[cfg(test)]
 mod testdata;
+pub mod write;
 
 use std::fmt;
 use std::path::PathBuf;
 
 pub use error::CaptureError;
+pub use write::CaptureWriter;
 
 use crate::time::Timestamp;
 
@@ -145,18 +147,48 @@ pub fn read_frames(
     input: &Input,
     on_frame: impl FnMut(&Frame<'_>),
 ) -> Result<CaptureInfo, CaptureError> {
-    let source = input.source_name();
-    match input {
-        Input::File(path) => {
-            let file = std::fs::File::open(path).map_err(|error| CaptureError::Open {
-                file: source.clone(),
-                error,
-            })?;
-            read_frames_from(&source, file, on_frame)
+    read_frames_from(&input.source_name(), input.open()?, on_frame)
+}
+
+impl Input {
+    /// Opens the input for reading. `Stdin` rather than `StdinLock`: the reader must be `Send`, and
+    /// reads come in large chunks, so taking the lock per read costs nothing.
+    pub fn open(&self) -> Result<Box<dyn std::io::Read + Send>, CaptureError> {
+        match self {
+            Input::File(path) => std::fs::File::open(path)
+                .map(|f| Box::new(f) as Box<dyn std::io::Read + Send>)
+                .map_err(|error| CaptureError::Open {
+                    file: self.source_name(),
+                    error,
+                }),
+            Input::Stdin => Ok(Box::new(std::io::stdin())),
         }
-        // `Stdin` rather than `StdinLock`: the reader must be `Send`, and reads come in large
-        // chunks, so taking the lock per read costs nothing.
-        Input::Stdin => read_frames_from(&source, std::io::stdin(), on_frame),
+    }
+}
+
+/// A reader that reports how many bytes it has read, for a progress bar.
+pub struct Counting<R, F> {
+    inner: R,
+    read: u64,
+    report: F,
+}
+
+impl<R: std::io::Read, F: FnMut(u64)> Counting<R, F> {
+    pub fn new(inner: R, report: F) -> Self {
+        Counting {
+            inner,
+            read: 0,
+            report,
+        }
+    }
+}
+
+impl<R: std::io::Read, F: FnMut(u64)> std::io::Read for Counting<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        (self.report)(self.read);
+        Ok(n)
     }
 }
 

@@ -38,6 +38,13 @@ impl Roles {
     }
 }
 
+/// A capture of a working registration to compare with (`--baseline`, FAQ I.5 and II.V).
+pub struct Baseline<'a> {
+    pub source: &'a str,
+    pub facts: &'a Facts,
+    pub sessions: &'a Sessions,
+}
+
 /// Everything a check may read.
 pub struct Ctx<'a> {
     pub facts: &'a Facts,
@@ -46,6 +53,7 @@ pub struct Ctx<'a> {
     pub roles: Roles,
     /// The capture's name for evidence.
     pub source: &'a str,
+    pub baseline: Option<Baseline<'a>>,
 }
 
 fn push<T: PartialEq>(v: &mut Vec<T>, x: T) {
@@ -80,6 +88,7 @@ impl<'a> Ctx<'a> {
             config,
             roles,
             source,
+            baseline: None,
         }
     }
 

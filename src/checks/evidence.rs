@@ -20,6 +20,8 @@ pub struct Evidence {
     pub text: String,
     /// A Wireshark display filter that shows it (`frame.number == 14`, `tcp.stream eq 3`).
     pub filter: Option<String>,
+    /// The TCP connection it belongs to (Wireshark's `tcp.stream`), when it belongs to one.
+    pub conn: Option<u32>,
 }
 
 impl Evidence {
@@ -31,6 +33,7 @@ impl Evidence {
             time: Some(at.ts),
             text: text.into(),
             filter: Some(format!("frame.number == {}", at.frame)),
+            conn: None,
         }
     }
 
@@ -39,6 +42,7 @@ impl Evidence {
     pub fn in_conn(ctx: &Ctx<'_>, conn: u32, at: At, text: impl Into<String>) -> Evidence {
         Evidence {
             filter: Some(format!("tcp.stream eq {conn}")),
+            conn: Some(conn),
             ..Evidence::at(ctx, at, text)
         }
     }
@@ -51,6 +55,7 @@ impl Evidence {
             time: None,
             text: text.into(),
             filter: None,
+            conn: None,
         }
     }
 

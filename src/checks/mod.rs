@@ -16,7 +16,7 @@ mod session;
 mod transport;
 mod wan;
 
-pub use ctx::{Ctx, Roles};
+pub use ctx::{Baseline, Ctx, Roles};
 pub use evidence::Evidence;
 
 use serde::Serialize;

@@ -308,11 +308,18 @@ fn exchange_evidence(ctx: &Ctx<'_>, s: &CwmpSession, i: Option<usize>) -> Vec<Ev
     let mut out = vec![Evidence::message(ctx, ctx.msg(ex.request), "")];
     if let Some(r) = ex.response {
         let m = ctx.msg(r);
-        let detail = m
-            .excerpt
-            .clone()
-            .map(|e| format!("body: {e}"))
-            .unwrap_or_default();
+        let detail = if m.http.complete() {
+            m.excerpt
+                .clone()
+                .map(|e| format!("body: {e}"))
+                .unwrap_or_default()
+        } else {
+            format!(
+                "incomplete: cut after {} body bytes ({})",
+                m.http.body_len,
+                m.http.ending.describe()
+            )
+        };
         out.push(Evidence::message(ctx, m, &detail));
     }
     out

@@ -30,6 +30,15 @@ pub fn analyze(input: &Input) -> Result<Facts, CaptureError> {
     Ok(pass.finish(capture))
 }
 
+/// The same, calling `progress` with the bytes read so far (for a progress bar).
+pub fn analyze_with_progress(
+    input: &Input,
+    progress: impl FnMut(u64) + Send,
+) -> Result<Facts, CaptureError> {
+    let reader = crate::capture::Counting::new(input.open()?, progress);
+    analyze_reader(&input.source_name(), reader)
+}
+
 /// The same from any reader (tests, benchmarks).
 pub fn analyze_reader<R: Read + Send>(name: &str, reader: R) -> Result<Facts, CaptureError> {
     let mut pass = Pass::default();

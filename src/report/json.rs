@@ -64,6 +64,14 @@ pub fn render(report: &Report) -> String {
             "last": c.last.map(|t| t.to_string()),
         })
     });
+    let evidence_pcap = report.evidence_capture.as_ref().map(|e| {
+        let frames: Vec<Value> = e
+            .frames
+            .iter()
+            .map(|(o, n)| json!({"original": o, "evidence": n}))
+            .collect();
+        json!({"file": e.file, "frames": frames})
+    });
     let doc = json!({
         "schema": SCHEMA,
         "source": report.source,
@@ -72,6 +80,7 @@ pub fn render(report: &Report) -> String {
         "capture": capture,
         "assumptions": report.assumptions,
         "notes": report.notes,
+        "evidence_pcap": evidence_pcap,
         "checks": checks,
         "messages": messages,
     });

@@ -121,6 +121,18 @@ pub fn render(report: &Report) -> String {
             out.push_str(&format!("\nWireshark display filter: `{f}`\n"));
         }
     }
+    if let Some(e) = &report.evidence_capture {
+        out.push_str(&format!(
+            "\n## Evidence capture\n\n`{}` holds {} frames of the original: the cited frames and every frame of their connections.\n\n| Original frame | Evidence capture frame |\n|---|---|\n",
+            cell(&e.file),
+            e.frames.len()
+        ));
+        for o in crate::report::text::cited_frames(report) {
+            if let Some(n) = e.map(o) {
+                out.push_str(&format!("| {o} | {n} |\n"));
+            }
+        }
+    }
     if !report.messages.is_empty() {
         out.push_str("\n## HTTP messages\n\n| Frame | Time | Source | Destination | HTTP | RPC |\n|---|---|---|---|---|---|\n");
         for m in &report.messages {

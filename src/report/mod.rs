@@ -53,6 +53,8 @@ pub struct Report {
     pub assumptions: Vec<String>,
     /// What could not be read or kept (a truncated file, full tables, undecoded frames).
     pub notes: Vec<String>,
+    /// The trimmed capture written for R&D (`--evidence-pcap`), with its frame map.
+    pub evidence_capture: Option<crate::evidence_pcap::EvidenceCapture>,
 }
 
 impl Report {
@@ -208,6 +210,7 @@ pub fn build(ctx: &Ctx<'_>, checks: Vec<CheckResult>) -> Report {
         messages: message_rows(ctx.facts),
         assumptions: ctx.roles.assumptions.clone(),
         notes: notes(ctx.facts),
+        evidence_capture: None,
     };
     report.notes.extend(cwmp_http_problems(ctx));
 

@@ -147,7 +147,45 @@ pub fn render(report: &Report, color: bool) -> String {
     for n in &report.notes {
         line(&mut out, wrap(&format!("Note: {n}"), "", "      "));
     }
+    if let Some(e) = &report.evidence_capture {
+        line(
+            &mut out,
+            wrap(
+                &format!("Evidence capture: {} ({} frames)", e.file, e.frames.len()),
+                "",
+                "  ",
+            ),
+        );
+        let map: Vec<String> = cited_frames(report)
+            .into_iter()
+            .filter_map(|o| e.map(o).map(|n| format!("#{o}→{n}")))
+            .collect();
+        if !map.is_empty() {
+            line(
+                &mut out,
+                wrap(
+                    &format!("cited frames, original→evidence: {}", map.join(" ")),
+                    "  ",
+                    "  ",
+                ),
+            );
+        }
+    }
     out
+}
+
+/// Frames the checks' evidence cites, in order.
+pub fn cited_frames(report: &Report) -> Vec<u64> {
+    let mut frames: Vec<u64> = report
+        .checks
+        .iter()
+        .flat_map(|c| &c.evidence)
+        .filter(|e| e.source == report.source)
+        .filter_map(|e| e.frame)
+        .collect();
+    frames.sort_unstable();
+    frames.dedup();
+    frames
 }
 
 /// Module I numbers its steps 1–5, Module II I–V, as the FAQ does.

@@ -112,6 +112,11 @@ pub fn exchanges_of(facts: &Facts, conn: &ConnFacts, messages: &[usize]) -> Vec<
         .map(|(n, &request)| {
             let response = responses.next();
             let resp = match response {
+                // A response cut short (reset, close, capture end) is no answer: what cut it decides.
+                Some(r) if !msgs[r].http.complete() => {
+                    let next_request = requests.get(n + 1).map(|&i| msgs[i].http.first);
+                    Resp::Missing(silence(conn, &msgs[request], next_request, capture_end))
+                }
                 Some(r) => resp_kind(&msgs[r]),
                 None => {
                     let next_request = requests.get(n + 1).map(|&i| msgs[i].http.first);

@@ -52,6 +52,18 @@ pub enum Ending {
     Incomplete,
 }
 
+impl Ending {
+    /// In words, for evidence: "reset in frame 18".
+    pub fn describe(&self) -> String {
+        match self {
+            Ending::Complete => "complete".into(),
+            Ending::ClosedEarly { at } => format!("closed in frame {}", at.frame),
+            Ending::ResetEarly { at } => format!("reset in frame {}", at.frame),
+            Ending::Incomplete => "bytes missing from the capture".into(),
+        }
+    }
+}
+
 /// One reconstructed HTTP message.
 #[derive(Clone, Debug)]
 pub struct HttpMessage {
