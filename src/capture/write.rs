@@ -145,7 +145,10 @@ mod tests {
         }
     }
 
-    fn read_back(bytes: Vec<u8>) -> (CaptureFormat, Vec<(u64, u32, Vec<u8>, Timestamp, u32)>) {
+    /// (number, link type, bytes, time, original length) of a frame read back.
+    type ReadBack = (u64, u32, Vec<u8>, Timestamp, u32);
+
+    fn read_back(bytes: Vec<u8>) -> (CaptureFormat, Vec<ReadBack>) {
         let mut seen = Vec::new();
         let info = read_frames_from("written", bytes.as_slice(), |f| {
             seen.push((f.number, f.link_type, f.data.to_vec(), f.ts, f.orig_len))
