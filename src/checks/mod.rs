@@ -6,6 +6,7 @@
 //! for its mode. Checks do no I/O and read no clock.
 
 pub mod catalog;
+mod compare;
 mod config_rpc;
 mod connreq;
 mod ctx;
@@ -145,7 +146,11 @@ pub const REGISTRY: [(&str, CheckFn, &[&str]); 20] = [
         session::COMPLETE_MODES,
     ),
     ("retest.attempts", retest::attempts, retest::ATTEMPTS_MODES),
-    ("compare.baseline", retest::baseline, retest::BASELINE_MODES),
+    (
+        "compare.baseline",
+        compare::baseline,
+        compare::BASELINE_MODES,
+    ),
     (
         "cr.precondition",
         connreq::precondition,

@@ -1,5 +1,5 @@
-//! FAQ Module I steps 4 and 5: `retest.attempts` (repeat the test three times; if all fail, hand the
-//! capture to R&D) and `compare.baseline` (compare with a capture of a working registration).
+//! FAQ Module I step 4: `retest.attempts` (repeat the test three times; if all fail, hand the capture to
+//! R&D).
 //!
 //! Takes: the CWMP sessions and the failed connection attempts to the ACS, each an attempt; the Informs'
 //! RetryCount. Gives: every attempt with its outcome, and the waits between failed attempts measured
@@ -19,7 +19,6 @@ pub const ATTEMPTS_MODES: &[&str] = &[
     "fast-retry",
     "no-evidence",
 ];
-pub const BASELINE_MODES: &[&str] = &["pass", "departs", "no-baseline", "baseline-empty"];
 
 /// CWMPRetryMinimumWaitInterval and CWMPRetryIntervalMultiplier defaults (TR-181 ManagementServer).
 const RETRY_MIN_WAIT: f64 = 5.0;
@@ -185,10 +184,6 @@ fn fast_retry(all: &[Attempt]) -> Option<String> {
         let min = min_retry_wait(n);
         (waited < min).then(|| format!("retry {n} came {waited:.1} s after the failure; TR-069's back-off asks for at least {min:.0} s"))
     })
-}
-
-pub fn baseline(_ctx: &Ctx<'_>) -> Verdict {
-    Verdict::skip("no-baseline", "needs --baseline good.pcap")
 }
 
 #[cfg(test)]

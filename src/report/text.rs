@@ -131,7 +131,7 @@ pub fn render(report: &Report, color: bool) -> String {
                 )),
             );
         }
-        check(&mut out, &p, c);
+        check(&mut out, &p, c, &report.source);
     }
     line(&mut out, String::new());
     line(
@@ -200,7 +200,7 @@ fn step_label(module: u8, step: u8) -> String {
     }
 }
 
-fn check(out: &mut String, p: &Painter, c: &CheckResult) {
+fn check(out: &mut String, p: &Painter, c: &CheckResult, source: &str) {
     out.push_str(&format!(
         "  {} {:<24} {}\n",
         p.status(c.status),
@@ -211,11 +211,15 @@ fn check(out: &mut String, p: &Painter, c: &CheckResult) {
     out.push('\n');
     let shown = if c.status == Status::Pass { 2 } else { 6 };
     for e in c.evidence.iter().take(shown) {
-        let at = match (e.frame, e.time) {
+        let mut at = match (e.frame, e.time) {
             (Some(f), Some(t)) => format!("#{f} {} ", clock(&t.to_string())),
             (Some(f), None) => format!("#{f} "),
             _ => String::new(),
         };
+        // Evidence from another capture (the baseline) names it: its frame numbers are its own.
+        if e.source != source {
+            at = format!("[{}] {at}", e.source);
+        }
         out.push_str(&wrap(
             &format!("{at}{}", e.text),
             "           ",
