@@ -29,8 +29,11 @@ struct Departure {
     good: Option<usize>,
 }
 
-/// The features of a message compared, in order of importance: structural first.
-fn features(m: &Message) -> (Vec<(&'static str, String)>, Vec<(&'static str, String)>) {
+/// Named features of a message.
+type Features = Vec<(&'static str, String)>;
+
+/// The features of a message compared: what it does (structural), then what it says.
+fn features(m: &Message) -> (Features, Features) {
     let scheme = |h: &str| {
         m.http
             .header(h)

@@ -100,11 +100,14 @@ pub fn render(report: &Report) -> String {
             c.summary
         ));
         for e in &c.evidence {
-            let filter = e
+            let mut filter = e
                 .filter
                 .as_ref()
                 .map(|f| format!(" — `{f}`"))
                 .unwrap_or_default();
+            if e.source != report.source {
+                filter.push_str(&format!(" in `{}`", cell(&e.source)));
+            }
             let text = cell_text(&e.text);
             match (e.frame, e.time) {
                 (Some(f), Some(t)) => out.push_str(&format!("- frame {f} ({t}): {text}{filter}\n")),
