@@ -11,5 +11,6 @@ pub mod decode;
 pub mod engine;
 pub mod facts;
 pub mod flows;
+pub mod live;
 pub mod sessions;
 pub mod time;
