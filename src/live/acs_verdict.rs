@@ -1,16 +1,15 @@
-//! Verdicts on the ACS's HTTP answers: `cwmp.url` (the URL is usable and scheme and port agree with
-//! what answers) and `cwmp.credentials` (the ACS accepts the CWMP username and password).
+//! The verdict on the ACS URL (`cwmp.url`): it is usable, and its scheme and port agree with what
+//! answers there; and the evidence line of an HTTP step, shared by the ACS verdicts.
 //!
-//! Takes: an [`AcsProbe`] (URL, connection, TLS and HTTP results of one attempt). Gives: the two
-//! verdicts, pure functions of the probe. TR-069 §3.4.4 / tr069-facts.md §2: an ACS answers non-POST
-//! methods with 405 (alive); a 401 after credentials means they were rejected; without TLS an ACS must
-//! use Digest, so a Basic challenge over plain HTTP is worth a warning.
+//! Takes: an [`AcsProbe`] (URL, connection, TLS and HTTP results of one attempt). Gives: the verdict,
+//! a pure function of the probe. tr069-facts.md §2 and §9: an ACS answers non-POST methods with 405
+//! (alive, not broken); TLS on an `http://` port or plain HTTP on an `https://` port is the mismatch a
+//! router cannot get past; a redirect is followed by routers for one session only.
 
 use std::time::Duration;
 
-use super::acs_http::{CredentialState, HttpOutcome, HttpStep, SoapSummary};
+use super::acs_answer::{HttpOutcome, HttpStep, SoapSummary};
 use super::attempt::AcsProbe;
-use super::auth::Scheme;
 use super::clock::{ms, secs};
 use super::tls::TlsOutcome;
 use super::{LiveEvidence, LiveStatus, LiveVerdict};
@@ -34,7 +33,11 @@ pub(crate) fn describe_step(s: &HttpStep, timeout: Duration) -> String {
             }
             match &a.body.soap {
                 SoapSummary::Empty => {}
-                SoapSummary::Rpc { name, fault_code: Some(c), .. } => t.push_str(&format!(" [{name} {c}]")),
+                SoapSummary::Rpc {
+                    name,
+                    fault_code: Some(c),
+                    ..
+                } => t.push_str(&format!(" [{name} {c}]")),
                 SoapSummary::Rpc { name, .. } => t.push_str(&format!(" [{name}]")),
                 SoapSummary::EmptyBody => t.push_str(" [empty SOAP Body]"),
                 SoapSummary::NotSoap(r) => t.push_str(&format!(" [not SOAP: {r}]")),
@@ -55,11 +58,16 @@ pub(crate) fn describe_step(s: &HttpStep, timeout: Duration) -> String {
 }
 
 /// Why no HTTP exchange took place.
-fn why_no_http(p: &AcsProbe) -> String {
+pub(crate) fn why_no_http(p: &AcsProbe) -> String {
     if p.parsed.is_err() {
         "the ACS URL is unusable (see cwmp.url)".to_string()
     } else if !p.connects.iter().any(|c| c.connected()) {
-        if p.connects.is_empty() { "no address for the ACS (see acs.dns)" } else { "no TCP connection to the ACS (see acs.connect)" }.to_string()
+        if p.connects.is_empty() {
+            "no address for the ACS (see acs.dns)"
+        } else {
+            "no TCP connection to the ACS (see acs.connect)"
+        }
+        .to_string()
     } else {
         "the TLS handshake did not complete (see acs.tls)".to_string()
     }
@@ -73,15 +81,44 @@ pub(crate) fn url_verdict(p: &AcsProbe, timeout: Duration) -> LiveVerdict {
         Err(e) => return v(LiveStatus::Fail, "invalid-url", e.clone()),
     };
     if let Some(TlsOutcome::NotTls(line)) = p.tls.as_ref().map(|t| &t.outcome) {
-        let ev = p.tls.iter().map(|t| LiveEvidence::new(t.at, format!("TLS ClientHello to {} answered with {line:?}", t.addr)));
-        return v(LiveStatus::Fail, "tls-to-http", format!("{url} asks for TLS, but port {} answers plain HTTP", parsed.port)).with(ev);
+        let ev = p.tls.iter().map(|t| {
+            LiveEvidence::new(
+                t.at,
+                format!("TLS ClientHello to {} answered with {line:?}", t.addr),
+            )
+        });
+        return v(
+            LiveStatus::Fail,
+            "tls-to-http",
+            format!(
+                "{url} asks for TLS, but port {} answers plain HTTP",
+                parsed.port
+            ),
+        )
+        .with(ev);
     }
     let Some(http) = &p.http else {
-        return v(LiveStatus::Skip, "blocked", format!("{url} not tried: {}", why_no_http(p)));
+        return v(
+            LiveStatus::Skip,
+            "blocked",
+            format!("{url} not tried: {}", why_no_http(p)),
+        );
     };
-    let evidence: Vec<LiveEvidence> = http.steps.iter().map(|s| LiveEvidence::new(s.at, describe_step(s, timeout))).collect();
+    let evidence: Vec<LiveEvidence> = http
+        .steps
+        .iter()
+        .map(|s| LiveEvidence::new(s.at, describe_step(s, timeout)))
+        .collect();
     if let Some(tls) = &http.tls_on_http_port {
-        return v(LiveStatus::Fail, "http-to-tls", format!("{url} asks for plain HTTP, but port {} speaks TLS: {tls}", parsed.port)).with(evidence);
+        return v(
+            LiveStatus::Fail,
+            "http-to-tls",
+            format!(
+                "{url} asks for plain HTTP, but port {} speaks TLS: {tls}",
+                parsed.port
+            ),
+        )
+        .with(evidence);
     }
     let answers: Vec<(&HttpStep, u16)> = http
         .steps
@@ -92,68 +129,180 @@ pub(crate) fn url_verdict(p: &AcsProbe, timeout: Duration) -> LiveVerdict {
         })
         .collect();
     let verb = |s: &HttpStep| s.request.split(' ').next().unwrap_or("").to_string();
-    let seen: Vec<String> = answers.iter().map(|(s, st)| format!("{} → {st}", verb(s))).collect();
+    let seen: Vec<String> = answers
+        .iter()
+        .map(|(s, st)| format!("{} → {st}", verb(s)))
+        .collect();
     let (status, mode, summary) = if answers.is_empty() {
-        let first = http.steps.first().map(|s| describe_step(s, timeout)).unwrap_or_default();
-        (LiveStatus::Fail, "no-answer", format!("{url} accepted the connection but gave no HTTP answer: {first}"))
+        let first = http
+            .steps
+            .first()
+            .map(|s| describe_step(s, timeout))
+            .unwrap_or_default();
+        (
+            LiveStatus::Fail,
+            "no-answer",
+            format!("{url} accepted the connection but gave no HTTP answer: {first}"),
+        )
     } else if let Some((s, st)) = answers.iter().find(|(_, st)| (300..400).contains(st)) {
         let to = match &s.outcome {
-            HttpOutcome::Answer(a) => a.location.clone().map(|l| format!(" to {l}")).unwrap_or_default(),
+            HttpOutcome::Answer(a) => a
+                .location
+                .clone()
+                .map(|l| format!(" to {l}"))
+                .unwrap_or_default(),
             _ => String::new(),
         };
-        (LiveStatus::Warn, "redirect", format!("{url} redirects ({} {st}){to}", verb(s)))
+        (
+            LiveStatus::Warn,
+            "redirect",
+            format!("{url} redirects ({} {st}){to}", verb(s)),
+        )
     } else if answers.iter().all(|(_, st)| *st == 404) {
-        (LiveStatus::Warn, "not-found", format!("{url} answers 404 Not Found: wrong path? ({})", seen.join(", ")))
+        (
+            LiveStatus::Warn,
+            "not-found",
+            format!(
+                "{url} answers 404 Not Found: wrong path? ({})",
+                seen.join(", ")
+            ),
+        )
     } else {
         let alive = answers.iter().any(|(s, st)| *st == 405 && verb(s) == "GET");
-        let note = if alive { " (405 to GET: the ACS takes only POST, it is alive)" } else { "" };
-        (LiveStatus::Pass, "pass", format!("{url} answers HTTP: {}{note}", seen.join(", ")))
+        let note = if alive {
+            " (405 to GET: the ACS takes only POST, it is alive)"
+        } else {
+            ""
+        };
+        (
+            LiveStatus::Pass,
+            "pass",
+            format!("{url} answers HTTP: {}{note}", seen.join(", ")),
+        )
     };
     v(status, mode, summary).with(evidence)
 }
 
-pub(crate) fn credentials_verdict(p: &AcsProbe, timeout: Duration) -> LiveVerdict {
-    let v = |status, mode, summary: String| LiveVerdict::new("cwmp.credentials", status, mode, summary);
-    let Some(http) = &p.http else {
-        return v(LiveStatus::Skip, "blocked", format!("credentials not tried: {}", why_no_http(p)));
-    };
-    let posts: Vec<&HttpStep> = http.steps.iter().filter(|s| s.request.starts_with("POST") && !s.request.contains("ending the session")).collect();
-    let evidence: Vec<LiveEvidence> = posts.iter().map(|s| LiveEvidence::new(s.at, describe_step(s, timeout))).collect();
-    let last = posts.last().map(|s| &s.outcome);
-    let plain = p.parsed.as_ref().is_ok_and(|u| u.scheme == "http");
-    let (status, mode, summary) = match (&http.credentials, last) {
-        (CredentialState::NotReached, _) => (LiveStatus::Skip, "blocked", "credentials not tried: the ACS gave no HTTP answer (see cwmp.url)".to_string()),
-        (CredentialState::NotChallenged, Some(HttpOutcome::Answer(a))) if (200..300).contains(&a.status) => {
-            (LiveStatus::Pass, "pass", format!("the ACS asked for no credentials (POST answered {})", a.status_line()))
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::live::acs_answer::{BodySummary, HttpAnswer};
+    use crate::live::acs_http::AcsHttp;
+    use crate::live::acs_http::CredentialState;
+    use crate::live::attempt::parse_acs_url;
+    use crate::live::auth::{Challenge, pick};
+    use crate::live::tcp::{ConnectOutcome, ConnectResult};
+    use crate::time::Timestamp;
+
+    pub(crate) const T: Duration = Duration::from_secs(2);
+
+    pub(crate) fn answer(status: u16, www: Option<&str>) -> HttpOutcome {
+        HttpOutcome::Answer(HttpAnswer {
+            status,
+            reason: String::new(),
+            allow: (status == 405).then(|| "POST".to_string()),
+            challenge: www.and_then(|w| pick(&[w])),
+            content_type: None,
+            location: (status == 302).then(|| "https://acs2.test/acs".to_string()),
+            retry_after: None,
+            cookies: vec![],
+            body: BodySummary {
+                bytes: 0,
+                truncated: false,
+                soap: SoapSummary::Empty,
+            },
+        })
+    }
+
+    pub(crate) fn step(request: &str, outcome: HttpOutcome) -> HttpStep {
+        HttpStep {
+            request: request.into(),
+            outcome,
+            elapsed: Duration::ZERO,
+            at: Timestamp::new(0, 0),
         }
-        (CredentialState::NotChallenged, Some(HttpOutcome::Answer(a))) => (
-            LiveStatus::Skip,
-            "not-challenged",
-            format!("the ACS answered the POST with {} without asking for credentials; some ACSes check them only on an Inform", a.status_line()),
-        ),
-        (CredentialState::NotChallenged, _) => (LiveStatus::Skip, "blocked", "the POST got no answer".to_string()),
-        (CredentialState::NeedsCredentials(c), _) => (
-            LiveStatus::Skip,
-            "needs-credentials",
-            format!("the ACS demands credentials ({}); give --acs-username and --acs-password to test them", c.describe()),
-        ),
-        (CredentialState::UnverifiedTls(c), _) => (
-            LiveStatus::Skip,
-            "unverified-tls",
-            format!("credentials not sent: the ACS asks for them ({}) but its certificate failed verification (see acs.tls)", c.describe()),
-        ),
-        (CredentialState::Unusable(e), _) => (LiveStatus::Fail, "unsupported-challenge", format!("the ACS's challenge cannot be answered: {e}")),
-        (CredentialState::Sent { user, challenge }, Some(HttpOutcome::Answer(a))) => {
-            let how = format!("{} credentials of user {user:?}", challenge.describe());
-            if a.status == 401 {
-                (LiveStatus::Fail, "rejected", format!("the ACS rejected the {how} (401 after Authorization)"))
-            } else if challenge.scheme == Scheme::Basic && plain {
-                (LiveStatus::Warn, "basic-over-http", format!("the ACS accepted the {how} ({}), but over plain HTTP: the password crossed the network in clear text", a.status_line()))
-            } else {
-                (LiveStatus::Pass, "pass", format!("the ACS accepted the {how}: POST answered {}", a.status_line()))
-            }
+    }
+
+    pub(crate) fn probe(url: &str, steps: Vec<HttpStep>, credentials: CredentialState) -> AcsProbe {
+        AcsProbe {
+            url: url.into(),
+            parsed: parse_acs_url(url),
+            dns: None,
+            ping: None,
+            connects: vec![ConnectResult {
+                addr: "127.0.0.1:80".parse().unwrap(),
+                outcome: ConnectOutcome::Connected(Duration::ZERO),
+                at: Timestamp::new(0, 0),
+            }],
+            tls: None,
+            http: Some(AcsHttp {
+                steps,
+                credentials,
+                tls_on_http_port: None,
+                inform_sent: false,
+            }),
         }
-        (CredentialState::Sent { .. }, _) => (LiveStatus::Skip, "blocked", "the authenticated POST got no answer (see session checks)".to_string()),
-    };
-    v(status, mode, summary).with(evidence)
+    }
+
+    pub(crate) fn digest() -> Challenge {
+        pick(&[r#"Digest realm="acs", nonce="n""#]).unwrap()
+    }
+
+    #[test]
+    fn url_verdicts() {
+        let alive = probe(
+            "http://acs.test/acs",
+            vec![
+                step("GET /acs", answer(405, None)),
+                step("POST /acs (empty, no credentials)", answer(401, None)),
+            ],
+            CredentialState::NotReached,
+        );
+        let v = url_verdict(&alive, T);
+        assert_eq!((v.status, v.mode), (LiveStatus::Pass, "pass"));
+        assert_eq!(
+            v.summary,
+            "http://acs.test/acs answers HTTP: GET → 405, POST → 401 (405 to GET: the ACS takes only POST, it is alive)"
+        );
+        assert_eq!(v.evidence[0].text, "GET /acs → 405, Allow: POST (0.00 ms)");
+        let lost = probe(
+            "http://acs.test/x",
+            vec![
+                step("GET /x", answer(404, None)),
+                step("POST /x (empty, no credentials)", answer(404, None)),
+            ],
+            CredentialState::NotChallenged,
+        );
+        assert_eq!(url_verdict(&lost, T).mode, "not-found");
+        let moved = probe(
+            "http://acs.test/acs",
+            vec![step("GET /acs", answer(302, None))],
+            CredentialState::NotReached,
+        );
+        assert!(
+            url_verdict(&moved, T)
+                .summary
+                .ends_with("redirects (GET 302) to https://acs2.test/acs")
+        );
+        let silent = probe(
+            "http://acs.test/acs",
+            vec![step("GET /acs", HttpOutcome::TimedOut)],
+            CredentialState::NotReached,
+        );
+        assert_eq!(url_verdict(&silent, T).mode, "no-answer");
+        let mut tls_port = probe(
+            "http://acs.test:443/acs",
+            vec![step("GET /acs", HttpOutcome::Closed)],
+            CredentialState::NotReached,
+        );
+        tls_port.http.as_mut().unwrap().tls_on_http_port =
+            Some("a TLS 1.3 handshake completed".into());
+        assert_eq!(url_verdict(&tls_port, T).mode, "http-to-tls");
+        let bad = AcsProbe {
+            parsed: Err("\"acs\" is not a URL".into()),
+            http: None,
+            ..lost
+        };
+        assert_eq!(url_verdict(&bad, T).mode, "invalid-url");
+    }
 }

@@ -94,7 +94,10 @@ pub(crate) fn parse_acs_url(raw: &str) -> Result<AcsUrl, String> {
     let shown = sanitize_url(raw);
     let u = Url::parse(raw).map_err(|e| format!("{shown:?} is not a URL: {e}"))?;
     if u.scheme() != "http" && u.scheme() != "https" {
-        return Err(format!("{shown} uses {}://; an ACS URL is http:// or https://", u.scheme()));
+        return Err(format!(
+            "{shown} uses {}://; an ACS URL is http:// or https://",
+            u.scheme()
+        ));
     }
     let (host, ip) = match u.host() {
         Some(Host::Domain(d)) => (d.to_string(), None),
@@ -131,7 +134,15 @@ pub(crate) async fn run_attempt(target: &LiveTarget, number: u32) -> LiveAttempt
         }
     };
     let (wan, acs, cr) = tokio::join!(wan_chain(target, ident, &budget), acs, cr);
-    let mut attempt = LiveAttempt { number, started, elapsed: Duration::ZERO, wan, acs, cr, verdicts: Vec::new() };
+    let mut attempt = LiveAttempt {
+        number,
+        started,
+        elapsed: Duration::ZERO,
+        wan,
+        acs,
+        cr,
+        verdicts: Vec::new(),
+    };
     attempt.elapsed = clock.elapsed();
     attempt.verdicts = combine::judge(&attempt, target);
     attempt
@@ -174,23 +185,37 @@ async fn acs_chain(target: &LiveTarget, raw: &str, ident: u16, budget: &Budget) 
             addrs
         }
     };
-    let Some(&first) = addrs.first() else { return p };
-    let sockets: Vec<SocketAddr> = addrs.iter().map(|&ip| SocketAddr::new(ip, u.port)).collect();
+    let Some(&first) = addrs.first() else {
+        return p;
+    };
+    let sockets: Vec<SocketAddr> = addrs
+        .iter()
+        .map(|&ip| SocketAddr::new(ip, u.port))
+        .collect();
     let rest = async {
         let (connects, stream) = tcp::connect_all(&sockets, budget).await;
-        let Some((addr, stream)) = stream else { return (connects, None, None) };
+        let Some((addr, stream)) = stream else {
+            return (connects, None, None);
+        };
         if u.scheme == "https" {
             let r = tls::handshake(stream, &u.host, &target.trust_roots, budget).await;
             let http = match r.outcome {
-                TlsOutcome::Completed => acs_exchange(target, &p.url, addr, Some(r.verified()), budget).await,
+                TlsOutcome::Completed => {
+                    acs_exchange(target, &p.url, addr, Some(r.verified()), budget).await
+                }
                 _ => None,
             };
             return (connects, Some(r), http);
         }
         drop(stream);
-        (connects, None, acs_exchange(target, &p.url, addr, None, budget).await)
+        (
+            connects,
+            None,
+            acs_exchange(target, &p.url, addr, None, budget).await,
+        )
     };
-    let (ping, (connects, tls, http)) = tokio::join!(icmp::probe(&u.host, first, ident, budget), rest);
+    let (ping, (connects, tls, http)) =
+        tokio::join!(icmp::probe(&u.host, first, ident, budget), rest);
     p.ping = Some(ping);
     p.connects = connects;
     p.tls = tls;
@@ -198,9 +223,21 @@ async fn acs_chain(target: &LiveTarget, raw: &str, ident: u16, budget: &Budget) 
     p
 }
 
-async fn acs_exchange(target: &LiveTarget, url: &str, addr: SocketAddr, tls_verified: Option<bool>, budget: &Budget) -> Option<AcsHttp> {
+async fn acs_exchange(
+    target: &LiveTarget,
+    url: &str,
+    addr: SocketAddr,
+    tls_verified: Option<bool>,
+    budget: &Budget,
+) -> Option<AcsHttp> {
     let url = Url::parse(url).ok()?;
-    let ctx = AcsCtx { url: &url, addr, tls_verified, target, budget };
+    let ctx = AcsCtx {
+        url: &url,
+        addr,
+        tls_verified,
+        target,
+        budget,
+    };
     Some(acs_http::probe(&ctx).await)
 }
 
@@ -210,20 +247,45 @@ mod tests {
 
     #[test]
     fn user_info_never_survives() {
-        assert_eq!(sanitize_url("https://cpe:s3cret@acs.test:8443/acs"), "https://acs.test:8443/acs");
-        assert_eq!(sanitize_url("http://u:s3cret@bad host/x"), "http://bad host/x");
+        assert_eq!(
+            sanitize_url("https://cpe:s3cret@acs.test:8443/acs"),
+            "https://acs.test:8443/acs"
+        );
+        assert_eq!(
+            sanitize_url("http://u:s3cret@bad host/x"),
+            "http://bad host/x"
+        );
         assert_eq!(sanitize_url("acs.test/acs"), "acs.test/acs");
     }
 
     #[test]
     fn acs_urls_are_read() {
         let u = parse_acs_url("https://acs.test/cwmp?x=1").unwrap();
-        assert_eq!((u.scheme.as_str(), u.host.as_str(), u.port, u.path.as_str(), u.ip), ("https", "acs.test", 443, "/cwmp?x=1", None));
+        assert_eq!(
+            (
+                u.scheme.as_str(),
+                u.host.as_str(),
+                u.port,
+                u.path.as_str(),
+                u.ip
+            ),
+            ("https", "acs.test", 443, "/cwmp?x=1", None)
+        );
         let v6 = parse_acs_url("http://[2001:db8::1]:7547/").unwrap();
-        assert_eq!((v6.host.as_str(), v6.port, v6.ip), ("2001:db8::1", 7547, Some("2001:db8::1".parse().unwrap())));
-        assert!(parse_acs_url("ftp://acs.test/").unwrap_err().contains("ftp://"));
+        assert_eq!(
+            (v6.host.as_str(), v6.port, v6.ip),
+            ("2001:db8::1", 7547, Some("2001:db8::1".parse().unwrap()))
+        );
+        assert!(
+            parse_acs_url("ftp://acs.test/")
+                .unwrap_err()
+                .contains("ftp://")
+        );
         let err = parse_acs_url("acs.test:7547").unwrap_err();
-        assert!(err.contains("is not a URL") || err.contains("acs.test://"), "{err}");
+        assert!(
+            err.contains("is not a URL") || err.contains("acs.test://"),
+            "{err}"
+        );
         assert!(!parse_acs_url("http://u:pw@/").unwrap_err().contains("pw"));
     }
 }

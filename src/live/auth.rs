@@ -65,9 +65,15 @@ impl Challenge {
 /// The challenge to answer among a 401's `WWW-Authenticate` values: Digest first, then Basic, then
 /// whatever came first. `None` when there is none.
 pub(crate) fn pick(values: &[&str]) -> Option<Challenge> {
-    let all: Vec<Challenge> = values.iter().filter(|v| !v.trim().is_empty()).map(|v| parse(v)).collect();
+    let all: Vec<Challenge> = values
+        .iter()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| parse(v))
+        .collect();
     let find = |s: Scheme| all.iter().find(|c| c.scheme == s).cloned();
-    find(Scheme::Digest).or_else(|| find(Scheme::Basic)).or_else(|| all.first().cloned())
+    find(Scheme::Digest)
+        .or_else(|| find(Scheme::Basic))
+        .or_else(|| all.first().cloned())
 }
 
 fn parse(value: &str) -> Challenge {
@@ -125,23 +131,44 @@ impl Authorizer {
             Scheme::Basic => Ok(Authorizer { digest: None }),
             Scheme::Digest => {
                 let params = challenge.raw.get("Digest".len()..).unwrap_or("");
-                let prompt = digest_auth::parse(params).map_err(|e| format!("unusable Digest challenge: {e}"))?;
-                Ok(Authorizer { digest: Some(prompt) })
+                let prompt = digest_auth::parse(params)
+                    .map_err(|e| format!("unusable Digest challenge: {e}"))?;
+                Ok(Authorizer {
+                    digest: Some(prompt),
+                })
             }
-            Scheme::Other(s) => Err(format!("{s} authentication is not used by TR-069 (Digest or Basic)")),
+            Scheme::Other(s) => Err(format!(
+                "{s} authentication is not used by TR-069 (Digest or Basic)"
+            )),
         }
     }
 
     /// The `Authorization` value for a request. Secret: set it on the request and drop it.
-    pub fn header(&mut self, user: &str, password: &str, method: &str, uri: &str, body: Option<&[u8]>) -> Result<String, String> {
+    pub fn header(
+        &mut self,
+        user: &str,
+        password: &str,
+        method: &str,
+        uri: &str,
+        body: Option<&[u8]>,
+    ) -> Result<String, String> {
         match &mut self.digest {
             None => {
-                let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                let token =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
                 Ok(format!("Basic {token}"))
             }
             Some(prompt) => {
-                let context = AuthContext::new_with_method(user, password, uri, body, HttpMethod(Cow::Borrowed(method)));
-                let answer = prompt.respond(&context).map_err(|e| format!("cannot answer the Digest challenge: {e}"))?;
+                let context = AuthContext::new_with_method(
+                    user,
+                    password,
+                    uri,
+                    body,
+                    HttpMethod(Cow::Borrowed(method)),
+                );
+                let answer = prompt
+                    .respond(&context)
+                    .map_err(|e| format!("cannot answer the Digest challenge: {e}"))?;
                 Ok(answer.to_header_string())
             }
         }
@@ -152,47 +179,77 @@ impl Authorizer {
 mod tests {
     use super::*;
 
-    const GENIEACS: &str = r#"Digest realm="GenieACS",qop="auth,auth-int",nonce="abc",algorithm=MD5"#;
+    const GENIEACS: &str =
+        r#"Digest realm="GenieACS",qop="auth,auth-int",nonce="abc",algorithm=MD5"#;
 
     #[test]
     fn challenges_are_read() {
         let c = pick(&[GENIEACS]).unwrap();
         assert_eq!(c.scheme, Scheme::Digest);
-        assert_eq!(c.describe(), r#"Digest (realm "GenieACS", qop "auth,auth-int", algorithm MD5)"#);
+        assert_eq!(
+            c.describe(),
+            r#"Digest (realm "GenieACS", qop "auth,auth-int", algorithm MD5)"#
+        );
         let b = pick(&[r#"basic realm="cpe""#]).unwrap();
         assert_eq!((b.scheme, b.realm.as_deref()), (Scheme::Basic, Some("cpe")));
         let both = pick(&[r#"Basic realm="x""#, GENIEACS]).unwrap();
         assert_eq!(both.scheme, Scheme::Digest);
-        assert_eq!(pick(&["Negotiate"]).unwrap().scheme, Scheme::Other("Negotiate".into()));
+        assert_eq!(
+            pick(&["Negotiate"]).unwrap().scheme,
+            Scheme::Other("Negotiate".into())
+        );
         assert_eq!(pick(&[]), None);
-        assert!(pick(&[r#"Digest realm="r", nonce="n", stale=TRUE"#]).unwrap().stale);
+        assert!(
+            pick(&[r#"Digest realm="r", nonce="n", stale=TRUE"#])
+                .unwrap()
+                .stale
+        );
     }
 
     #[test]
     fn digest_answers_count_the_nonce() {
         // The challenge of RFC 2617 §3.5; the server side of the live tests verifies real answers.
         let challenge = pick(&[r#"Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41""#]).unwrap();
-        let mut a = Authorizer::for_challenge(&Challenge { qop: None, ..challenge.clone() }).unwrap();
-        let value = a.header("Mufasa", "Circle Of Life", "GET", "/dir/index.html", None).unwrap();
+        let mut a = Authorizer::for_challenge(&Challenge {
+            qop: None,
+            ..challenge.clone()
+        })
+        .unwrap();
+        let value = a
+            .header("Mufasa", "Circle Of Life", "GET", "/dir/index.html", None)
+            .unwrap();
         assert!(value.starts_with("Digest username=\"Mufasa\""), "{value}");
         assert!(value.contains("nc=00000001"), "{value}");
-        let second = a.header("Mufasa", "Circle Of Life", "GET", "/dir/index.html", None).unwrap();
+        let second = a
+            .header("Mufasa", "Circle Of Life", "GET", "/dir/index.html", None)
+            .unwrap();
         assert!(second.contains("nc=00000002"), "{second}");
     }
 
     #[test]
     fn basic_and_unsupported_schemes() {
-        let mut basic = Authorizer::for_challenge(&pick(&[r#"Basic realm="acs""#]).unwrap()).unwrap();
-        assert_eq!(basic.header("Aladdin", "open sesame", "POST", "/", None).unwrap(), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        let mut basic =
+            Authorizer::for_challenge(&pick(&[r#"Basic realm="acs""#]).unwrap()).unwrap();
+        assert_eq!(
+            basic
+                .header("Aladdin", "open sesame", "POST", "/", None)
+                .unwrap(),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
         let err = Authorizer::for_challenge(&pick(&["Bearer"]).unwrap()).unwrap_err();
-        assert!(err.starts_with("Bearer authentication is not used"), "{err}");
+        assert!(
+            err.starts_with("Bearer authentication is not used"),
+            "{err}"
+        );
         assert!(Authorizer::for_challenge(&pick(&["Digest qop=auth"]).unwrap()).is_err());
     }
 
     #[test]
     fn authorizer_debug_holds_no_password() {
         let mut a = Authorizer::for_challenge(&pick(&[GENIEACS]).unwrap()).unwrap();
-        let _ = a.header("cpe", "s3cret-pw", "POST", "/acs", Some(b"<x/>")).unwrap();
+        let _ = a
+            .header("cpe", "s3cret-pw", "POST", "/acs", Some(b"<x/>"))
+            .unwrap();
         assert!(!format!("{a:?}").contains("s3cret-pw"));
     }
 }

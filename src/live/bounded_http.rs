@@ -45,7 +45,9 @@ impl RawAnswer {
 
     /// `401 Unauthorized`.
     pub fn status_line(&self) -> String {
-        format!("{} {}", self.status, self.reason).trim_end().to_string()
+        format!("{} {}", self.status, self.reason)
+            .trim_end()
+            .to_string()
     }
 }
 
@@ -65,7 +67,12 @@ pub enum RawOutcome {
 }
 
 /// Sends `request` and reads the answer, at most `cap` bytes, within the budget.
-pub(crate) async fn exchange<S>(stream: &mut S, request: &[u8], cap: usize, budget: &Budget) -> RawOutcome
+pub(crate) async fn exchange<S>(
+    stream: &mut S,
+    request: &[u8],
+    cap: usize,
+    budget: &Budget,
+) -> RawOutcome
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -88,7 +95,12 @@ async fn read_answer<S: AsyncRead + Unpin>(stream: &mut S, cap: usize) -> RawOut
         let room = chunk.len().min(cap - buf.len());
         match stream.read(&mut chunk[..room]).await {
             Ok(0) if buf.is_empty() => return RawOutcome::Closed,
-            Ok(0) => return RawOutcome::NotHttp(format!("{} (closed before the end of the header)", excerpt(&buf))),
+            Ok(0) => {
+                return RawOutcome::NotHttp(format!(
+                    "{} (closed before the end of the header)",
+                    excerpt(&buf)
+                ));
+            }
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) => return io_outcome(&e),
         }
@@ -98,7 +110,10 @@ async fn read_answer<S: AsyncRead + Unpin>(stream: &mut S, cap: usize) -> RawOut
             Ok(httparse::Status::Complete(n)) => n,
             Ok(httparse::Status::Partial) => continue,
             Err(httparse::Error::TooManyHeaders) => {
-                return RawOutcome::NotHttp(format!("{} (more than {MAX_HEADERS} header lines)", excerpt(&buf)));
+                return RawOutcome::NotHttp(format!(
+                    "{} (more than {MAX_HEADERS} header lines)",
+                    excerpt(&buf)
+                ));
             }
             Err(_) => return RawOutcome::NotHttp(excerpt(&buf)),
         };
@@ -108,13 +123,27 @@ async fn read_answer<S: AsyncRead + Unpin>(stream: &mut S, cap: usize) -> RawOut
             headers: resp
                 .headers
                 .iter()
-                .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).chars().take(MAX_VALUE).collect()))
+                .map(|h| {
+                    (
+                        h.name.to_string(),
+                        String::from_utf8_lossy(h.value)
+                            .chars()
+                            .take(MAX_VALUE)
+                            .collect(),
+                    )
+                })
                 .collect(),
             bytes_read: 0,
             reusable: false,
         };
-        let close = answer.headers_named("connection").iter().any(|v| v.eq_ignore_ascii_case("close"));
-        let length = answer.headers_named("content-length").first().and_then(|v| v.trim().parse::<usize>().ok());
+        let close = answer
+            .headers_named("connection")
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case("close"));
+        let length = answer
+            .headers_named("content-length")
+            .first()
+            .and_then(|v| v.trim().parse::<usize>().ok());
         let http11 = resp.version == Some(1);
         let complete = match length {
             Some(len) if len <= cap - head_len => read_body(stream, &mut buf, head_len + len).await,
@@ -141,7 +170,9 @@ async fn read_body<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut Vec<u8>, want
 
 fn io_outcome(e: &io::Error) -> RawOutcome {
     match e.kind() {
-        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => RawOutcome::Reset,
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => RawOutcome::Reset,
         io::ErrorKind::UnexpectedEof => RawOutcome::Closed,
         _ => RawOutcome::Error(e.to_string()),
     }
@@ -149,7 +180,10 @@ fn io_outcome(e: &io::Error) -> RawOutcome {
 
 /// The first line of what a peer sent, printable: at most 60 characters, other bytes as `\xNN`.
 pub(crate) fn excerpt(bytes: &[u8]) -> String {
-    let line = bytes.split(|&b| b == b'\r' || b == b'\n').next().unwrap_or(&[]);
+    let line = bytes
+        .split(|&b| b == b'\r' || b == b'\n')
+        .next()
+        .unwrap_or(&[]);
     let mut out = String::new();
     for &b in line.iter().take(60) {
         if (0x20..0x7f).contains(&b) {
@@ -171,7 +205,10 @@ mod tests {
 
     fn answer_to(reply: impl Into<Vec<u8>>, cap: usize) -> RawOutcome {
         let reply = reply.into();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let (mut client, mut server) = tokio::io::duplex(64 * 1024);
             let serve = async move {
@@ -180,7 +217,10 @@ mod tests {
                 let _ = server.write_all(&reply).await;
             };
             let budget = Budget::new(Duration::from_millis(500));
-            let (outcome, ()) = tokio::join!(exchange(&mut client, b"GET / HTTP/1.1\r\n\r\n", cap, &budget), serve);
+            let (outcome, ()) = tokio::join!(
+                exchange(&mut client, b"GET / HTTP/1.1\r\n\r\n", cap, &budget),
+                serve
+            );
             outcome
         })
     }
@@ -191,36 +231,59 @@ mod tests {
             panic!("no answer");
         };
         assert_eq!(a.status_line(), "401 Unauthorized");
-        assert_eq!(a.headers_named("www-authenticate"), vec!["Digest realm=\"cpe\", nonce=\"n\""]);
+        assert_eq!(
+            a.headers_named("www-authenticate"),
+            vec!["Digest realm=\"cpe\", nonce=\"n\""]
+        );
         assert!(a.reusable);
     }
 
     #[test]
     fn hostile_answers_stay_bounded() {
         let huge = b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\nxx";
-        let RawOutcome::Answer(a) = answer_to(&huge[..], 4096) else { panic!("no answer") };
+        let RawOutcome::Answer(a) = answer_to(&huge[..], 4096) else {
+            panic!("no answer")
+        };
         assert!(!a.reusable && a.bytes_read < 4096);
         let endless = format!("HTTP/1.1 200 OK\r\n{}", "X-A: b\r\n".repeat(2000));
-        assert!(matches!(answer_to(endless, 4096), RawOutcome::NotHttp(_) | RawOutcome::Oversized(4096)));
+        assert!(matches!(
+            answer_to(endless, 4096),
+            RawOutcome::NotHttp(_) | RawOutcome::Oversized(4096)
+        ));
         let long_value = format!("HTTP/1.1 200 OK\r\nX: {}", "a".repeat(8000));
         assert_eq!(answer_to(long_value, 4096), RawOutcome::Oversized(4096));
-        assert_eq!(answer_to(&b"\x16\x03\x01\x00\x05hello"[..], 4096), RawOutcome::NotHttp("\\x16\\x03\\x01\\x00\\x05hello".into()));
+        assert_eq!(
+            answer_to(&b"\x16\x03\x01\x00\x05hello"[..], 4096),
+            RawOutcome::NotHttp("\\x16\\x03\\x01\\x00\\x05hello".into())
+        );
         assert_eq!(answer_to(Vec::new(), 4096), RawOutcome::Closed);
     }
 
     #[test]
     fn silence_is_a_timeout() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let outcome = rt.block_on(async {
             let (mut client, _server) = tokio::io::duplex(1024);
-            exchange(&mut client, b"GET / HTTP/1.1\r\n\r\n", 4096, &Budget::new(Duration::from_millis(50))).await
+            exchange(
+                &mut client,
+                b"GET / HTTP/1.1\r\n\r\n",
+                4096,
+                &Budget::new(Duration::from_millis(50)),
+            )
+            .await
         });
         assert_eq!(outcome, RawOutcome::TimedOut);
     }
 
     #[test]
     fn excerpts_are_printable_and_short() {
-        assert_eq!(excerpt(b"HTTP/1.1 400 Bad Request\r\nX"), "HTTP/1.1 400 Bad Request");
+        assert_eq!(
+            excerpt(b"HTTP/1.1 400 Bad Request\r\nX"),
+            "HTTP/1.1 400 Bad Request"
+        );
         assert_eq!(excerpt(&[0x15, 0x03, 0x03]), "\\x15\\x03\\x03");
         assert!(excerpt(&[b'a'; 100]).ends_with('…'));
     }

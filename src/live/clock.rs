@@ -89,7 +89,10 @@ mod tests {
             deadline: Instant::now(),
         };
         assert_eq!(spent.step(), Duration::ZERO);
-        assert_eq!(Budget::new(Duration::from_secs(2)).step(), Duration::from_secs(2));
+        assert_eq!(
+            Budget::new(Duration::from_secs(2)).step(),
+            Duration::from_secs(2)
+        );
     }
 
     #[test]

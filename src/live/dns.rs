@@ -175,7 +175,9 @@ fn classify(e: &NetError) -> DnsOutcome {
                 code => DnsOutcome::Code(rcode_name(code)),
             }
         }
-        NetError::Dns(DnsError::ResponseCode(code)) => DnsOutcome::Code(rcode_name(u16::from(*code))),
+        NetError::Dns(DnsError::ResponseCode(code)) => {
+            DnsOutcome::Code(rcode_name(u16::from(*code)))
+        }
         NetError::Timeout => DnsOutcome::Timeout,
         other => DnsOutcome::Error(other.to_string()),
     }
@@ -199,7 +201,19 @@ pub(crate) fn verdict(r: &DnsResult, timeout: Duration) -> LiveVerdict {
     let evidence: Vec<LiveEvidence> = r
         .queries
         .iter()
-        .map(|q| LiveEvidence::new(q.at, format!("{} {} via {}: {} ({})", q.rtype, r.host, r.resolver, outcome_text(&q.outcome, timeout), ms(q.elapsed))))
+        .map(|q| {
+            LiveEvidence::new(
+                q.at,
+                format!(
+                    "{} {} via {}: {} ({})",
+                    q.rtype,
+                    r.host,
+                    r.resolver,
+                    outcome_text(&q.outcome, timeout),
+                    ms(q.elapsed)
+                ),
+            )
+        })
         .collect();
     let addrs = r.addresses();
     let head = format!("{} resolved by {}", r.host, r.resolver);
@@ -214,8 +228,15 @@ pub(crate) fn verdict(r: &DnsResult, timeout: Duration) -> LiveVerdict {
     let any = |o: fn(&DnsOutcome) -> bool| r.queries.iter().any(|q| o(&q.outcome));
     let (status, mode, summary) = if !addrs.is_empty() {
         let list: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();
-        (LiveStatus::Pass, "pass", format!("{head}: {}", list.join(", ")))
-    } else if let Some(code) = ["NXDOMAIN", "SERVFAIL", "REFUSED"].into_iter().find(|c| codes.contains(c)) {
+        (
+            LiveStatus::Pass,
+            "pass",
+            format!("{head}: {}", list.join(", ")),
+        )
+    } else if let Some(code) = ["NXDOMAIN", "SERVFAIL", "REFUSED"]
+        .into_iter()
+        .find(|c| codes.contains(c))
+    {
         let mode = match code {
             "NXDOMAIN" => "nxdomain",
             "SERVFAIL" => "servfail",
@@ -225,14 +246,26 @@ pub(crate) fn verdict(r: &DnsResult, timeout: Duration) -> LiveVerdict {
     } else if let Some(code) = codes.first() {
         (LiveStatus::Fail, "error-code", format!("{head}: {code}"))
     } else if any(|o| matches!(o, DnsOutcome::NoRecords)) {
-        (LiveStatus::Fail, "no-address", format!("{head}: NOERROR but no A or AAAA record"))
+        (
+            LiveStatus::Fail,
+            "no-address",
+            format!("{head}: NOERROR but no A or AAAA record"),
+        )
     } else if let Some(e) = r.queries.iter().find_map(|q| match &q.outcome {
         DnsOutcome::Error(e) => Some(e),
         _ => None,
     }) {
-        (LiveStatus::Fail, "no-answer", format!("{} not resolved: {e}", r.host))
+        (
+            LiveStatus::Fail,
+            "no-answer",
+            format!("{} not resolved: {e}", r.host),
+        )
     } else {
-        (LiveStatus::Fail, "no-answer", format!("{head}: no answer within {}", secs(timeout)))
+        (
+            LiveStatus::Fail,
+            "no-answer",
+            format!("{head}: no answer within {}", secs(timeout)),
+        )
     };
     LiveVerdict::new("acs.dns", status, mode, summary).with(evidence)
 }
@@ -275,24 +308,43 @@ mod tests {
 
     #[test]
     fn any_address_passes() {
-        let (s, m, summary) = judged(DnsOutcome::Addresses(vec!["192.0.2.1".parse().unwrap()]), DnsOutcome::NoRecords);
+        let (s, m, summary) = judged(
+            DnsOutcome::Addresses(vec!["192.0.2.1".parse().unwrap()]),
+            DnsOutcome::NoRecords,
+        );
         assert_eq!((s, m), (LiveStatus::Pass, "pass"));
-        assert_eq!(summary, "acs.isp.example resolved by 127.0.0.1:5353: 192.0.2.1");
+        assert_eq!(
+            summary,
+            "acs.isp.example resolved by 127.0.0.1:5353: 192.0.2.1"
+        );
     }
 
     #[test]
     fn answer_codes_pick_the_mode() {
         let code = |c: &str| DnsOutcome::Code(c.into());
-        assert_eq!(judged(code("NXDOMAIN"), code("NXDOMAIN")).2, "acs.isp.example resolved by 127.0.0.1:5353: NXDOMAIN");
+        assert_eq!(
+            judged(code("NXDOMAIN"), code("NXDOMAIN")).2,
+            "acs.isp.example resolved by 127.0.0.1:5353: NXDOMAIN"
+        );
         assert_eq!(judged(code("NXDOMAIN"), code("NXDOMAIN")).1, "nxdomain");
         assert_eq!(judged(code("SERVFAIL"), DnsOutcome::Timeout).1, "servfail");
         assert_eq!(judged(code("REFUSED"), code("REFUSED")).1, "refused");
         assert_eq!(judged(code("FORMERR"), code("FORMERR")).1, "error-code");
-        assert_eq!(judged(DnsOutcome::NoRecords, DnsOutcome::NoRecords).1, "no-address");
+        assert_eq!(
+            judged(DnsOutcome::NoRecords, DnsOutcome::NoRecords).1,
+            "no-address"
+        );
         let silent = judged(DnsOutcome::Timeout, DnsOutcome::Timeout);
         assert_eq!((silent.0, silent.1), (LiveStatus::Fail, "no-answer"));
         assert!(silent.2.ends_with("no answer within 2 s"), "{}", silent.2);
-        assert_eq!(judged(DnsOutcome::Error("connection refused".into()), DnsOutcome::Timeout).1, "no-answer");
+        assert_eq!(
+            judged(
+                DnsOutcome::Error("connection refused".into()),
+                DnsOutcome::Timeout
+            )
+            .1,
+            "no-answer"
+        );
     }
 
     #[test]

@@ -196,17 +196,40 @@ pub(crate) fn verdict(id: &'static str, r: &PingResult, tcp_ok: Option<bool>) ->
             format!("cannot ping {}: {e}", r.target),
         ),
         PingOutcome::Echoes(echoes) => {
-            let rtts: Vec<Duration> = echoes.iter().filter_map(|e| e.as_ref().ok().copied()).collect();
+            let rtts: Vec<Duration> = echoes
+                .iter()
+                .filter_map(|e| e.as_ref().ok().copied())
+                .collect();
             let n = echoes.len();
             if rtts.len() == n {
-                (LiveStatus::Pass, "pass", format!("{who} answered {n}/{n} echo requests ({})", rtt_text(&rtts)))
+                (
+                    LiveStatus::Pass,
+                    "pass",
+                    format!("{who} answered {n}/{n} echo requests ({})", rtt_text(&rtts)),
+                )
             } else if !rtts.is_empty() {
                 let loss = 100 * (n - rtts.len()) / n;
-                (LiveStatus::Warn, "partial-loss", format!("{who} answered {}/{n} echo requests ({loss}% loss; {})", rtts.len(), rtt_text(&rtts)))
+                (
+                    LiveStatus::Warn,
+                    "partial-loss",
+                    format!(
+                        "{who} answered {}/{n} echo requests ({loss}% loss; {})",
+                        rtts.len(),
+                        rtt_text(&rtts)
+                    ),
+                )
             } else if tcp_ok == Some(true) {
-                (LiveStatus::Warn, "unanswered-tcp-ok", format!("{n} echo requests to {who} unanswered, but TCP to the ACS works"))
+                (
+                    LiveStatus::Warn,
+                    "unanswered-tcp-ok",
+                    format!("{n} echo requests to {who} unanswered, but TCP to the ACS works"),
+                )
             } else {
-                (LiveStatus::Fail, "unanswered", format!("{n} echo requests to {who} unanswered"))
+                (
+                    LiveStatus::Fail,
+                    "unanswered",
+                    format!("{n} echo requests to {who} unanswered"),
+                )
             }
         }
     };
@@ -243,11 +266,20 @@ mod tests {
     #[test]
     fn unprivileged_user_is_told_all_three_things_missing() {
         let p = IcmpPrivilege::parse(STATUS, Some("1\t0\n"));
-        assert_eq!((p.euid, p.egid, p.groups.clone(), p.cap_net_raw), (1000, 1000, vec![27, 1000], false));
+        assert_eq!(
+            (p.euid, p.egid, p.groups.clone(), p.cap_net_raw),
+            (1000, 1000, vec![27, 1000], false)
+        );
         let m = p.missing().expect("no privilege");
         assert!(m.contains("not root (euid 1000)"), "{m}");
-        assert!(m.contains("CAP_NET_RAW not in the effective capabilities"), "{m}");
-        assert!(m.contains("ping_group_range \"1 0\" covers neither gid 1000 nor groups [27 1000]"), "{m}");
+        assert!(
+            m.contains("CAP_NET_RAW not in the effective capabilities"),
+            "{m}"
+        );
+        assert!(
+            m.contains("ping_group_range \"1 0\" covers neither gid 1000 nor groups [27 1000]"),
+            "{m}"
+        );
     }
 
     #[test]
@@ -262,9 +294,16 @@ mod tests {
 
     #[test]
     fn root_without_cap_net_raw_is_named_as_such() {
-        let root = STATUS.replace("1000", "0").replace("Groups:\t27 0 ", "Groups:");
-        let m = IcmpPrivilege::parse(&root, None).missing().expect("no privilege");
-        assert!(m.starts_with("running as root (euid 0) but CAP_NET_RAW"), "{m}");
+        let root = STATUS
+            .replace("1000", "0")
+            .replace("Groups:\t27 0 ", "Groups:");
+        let m = IcmpPrivilege::parse(&root, None)
+            .missing()
+            .expect("no privilege");
+        assert!(
+            m.starts_with("running as root (euid 0) but CAP_NET_RAW"),
+            "{m}"
+        );
         assert!(m.contains("(unreadable)"), "{m}");
     }
 
@@ -281,15 +320,34 @@ mod tests {
     fn verdicts_follow_the_replies() {
         let ok = Ok(Duration::from_micros(500));
         let lost = || Err("no reply within 2 s".to_string());
-        let all = verdict("acs.ping", &result(PingOutcome::Echoes(vec![ok.clone(), ok.clone(), ok.clone()])), Some(true));
+        let all = verdict(
+            "acs.ping",
+            &result(PingOutcome::Echoes(vec![
+                ok.clone(),
+                ok.clone(),
+                ok.clone(),
+            ])),
+            Some(true),
+        );
         assert_eq!((all.status, all.mode), (LiveStatus::Pass, "pass"));
-        assert!(all.summary.starts_with("acs.test (192.0.2.7) answered 3/3"), "{}", all.summary);
-        let some = verdict("wan.ping", &result(PingOutcome::Echoes(vec![ok, lost(), lost()])), None);
+        assert!(
+            all.summary.starts_with("acs.test (192.0.2.7) answered 3/3"),
+            "{}",
+            all.summary
+        );
+        let some = verdict(
+            "wan.ping",
+            &result(PingOutcome::Echoes(vec![ok, lost(), lost()])),
+            None,
+        );
         assert_eq!((some.status, some.mode), (LiveStatus::Warn, "partial-loss"));
         assert!(some.summary.contains("66% loss"), "{}", some.summary);
         let none = || PingOutcome::Echoes(vec![lost(), lost(), lost()]);
         let filtered = verdict("acs.ping", &result(none()), Some(true));
-        assert_eq!((filtered.status, filtered.mode), (LiveStatus::Warn, "unanswered-tcp-ok"));
+        assert_eq!(
+            (filtered.status, filtered.mode),
+            (LiveStatus::Warn, "unanswered-tcp-ok")
+        );
         let down = verdict("acs.ping", &result(none()), Some(false));
         assert_eq!((down.status, down.mode), (LiveStatus::Fail, "unanswered"));
         assert_eq!(down.evidence.len(), 3);
@@ -297,7 +355,11 @@ mod tests {
 
     #[test]
     fn no_privilege_is_a_skip_that_says_why() {
-        let v = verdict("wan.ping", &result(PingOutcome::NoPrivilege("not root".into())), None);
+        let v = verdict(
+            "wan.ping",
+            &result(PingOutcome::NoPrivilege("not root".into())),
+            None,
+        );
         assert_eq!((v.status, v.mode), (LiveStatus::Skip, "no-privilege"));
         assert_eq!(v.summary, "cannot send ICMP echo: not root");
     }

@@ -12,7 +12,8 @@
 
 use std::time::Duration;
 
-use super::acs_http::{AcsHttp, CredentialState, HttpOutcome, SoapSummary};
+use super::acs_answer::{HttpOutcome, SoapSummary};
+use super::acs_http::{AcsHttp, CredentialState};
 use super::acs_verdict::describe_step;
 use super::clock::secs;
 use super::{EmulatedDevice, LiveEvidence, LiveStatus, LiveVerdict};
@@ -43,7 +44,11 @@ pub(crate) fn envelope(device: &EmulatedDevice, time: Timestamp) -> String {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 /// Judges the ACS's answer to the emulated Inform.
@@ -52,12 +57,24 @@ pub(crate) fn verdict(http: &AcsHttp, device: &EmulatedDevice, timeout: Duration
         "the test Inform (OUI {}, ProductClass {}, serial {}, 0 BOOTSTRAP) may have created a device record on the ACS",
         device.oui, device.product_class, device.serial
     );
-    let skip = |mode, why: String| LiveVerdict::new("session.inform-response", LiveStatus::Skip, mode, why);
+    let skip = |mode, why: String| {
+        LiveVerdict::new("session.inform-response", LiveStatus::Skip, mode, why)
+    };
     if !http.inform_sent {
-        return skip("blocked", "the Inform was not sent: the ACS URL gave no HTTP answer (see cwmp.url)".into());
+        return skip(
+            "blocked",
+            "the Inform was not sent: the ACS URL gave no HTTP answer (see cwmp.url)".into(),
+        );
     }
-    let informs: Vec<_> = http.steps.iter().filter(|s| s.request.contains("(Inform,")).collect();
-    let evidence: Vec<LiveEvidence> = informs.iter().map(|s| LiveEvidence::new(s.at, describe_step(s, timeout))).collect();
+    let informs: Vec<_> = http
+        .steps
+        .iter()
+        .filter(|s| s.request.contains("(Inform,"))
+        .collect();
+    let evidence: Vec<LiveEvidence> = informs
+        .iter()
+        .map(|s| LiveEvidence::new(s.at, describe_step(s, timeout)))
+        .collect();
     let Some(last) = informs.last() else {
         return skip("blocked", "the Inform was not sent".into());
     };
@@ -96,10 +113,20 @@ pub(crate) fn verdict(http: &AcsHttp, device: &EmulatedDevice, timeout: Duration
         (HttpOutcome::Error(e), _) => (LiveStatus::Fail, "closed", format!("the Inform exchange failed: {e}")),
     };
     let mut evidence = evidence;
-    if let Some(end) = http.steps.last().filter(|s| s.request.contains("ending the session")) {
+    if let Some(end) = http
+        .steps
+        .last()
+        .filter(|s| s.request.contains("ending the session"))
+    {
         evidence.push(LiveEvidence::new(end.at, describe_step(end, timeout)));
     }
-    LiveVerdict::new("session.inform-response", status, mode, format!("{what}; {record}")).with(evidence)
+    LiveVerdict::new(
+        "session.inform-response",
+        status,
+        mode,
+        format!("{what}; {record}"),
+    )
+    .with(evidence)
 }
 
 #[cfg(test)]
@@ -108,20 +135,33 @@ mod tests {
     use crate::cwmp::{SoapOutcome, parse_envelope};
 
     fn device() -> EmulatedDevice {
-        EmulatedDevice { oui: "00D09E".into(), product_class: "Router<&>".into(), serial: "SN-1".into() }
+        EmulatedDevice {
+            oui: "00D09E".into(),
+            product_class: "Router<&>".into(),
+            serial: "SN-1".into(),
+        }
     }
 
     #[test]
     fn the_envelope_is_a_bootstrap_inform_the_soap_stage_reads() {
         let xml = envelope(&device(), Timestamp::new(1_700_000_000, 0));
-        let SoapOutcome::Envelope(env) = parse_envelope(xml.as_bytes()) else { panic!("not an envelope: {xml}") };
+        let SoapOutcome::Envelope(env) = parse_envelope(xml.as_bytes()) else {
+            panic!("not an envelope: {xml}")
+        };
         assert_eq!(env.cwmp_ns.as_deref(), Some("urn:dslforum-org:cwmp-1-0"));
         assert_eq!(env.header.id.as_deref(), Some("cwmp-doctor-1"));
         let inform = env.inform().expect("an Inform");
         assert_eq!(inform.device_id.oui.as_deref(), Some("00D09E"));
         assert_eq!(inform.device_id.product_class.as_deref(), Some("Router<&>"));
         assert_eq!(inform.device_id.serial_number.as_deref(), Some("SN-1"));
-        assert_eq!(inform.events.iter().map(|e| e.code.as_str()).collect::<Vec<_>>(), vec!["0 BOOTSTRAP"]);
+        assert_eq!(
+            inform
+                .events
+                .iter()
+                .map(|e| e.code.as_str())
+                .collect::<Vec<_>>(),
+            vec!["0 BOOTSTRAP"]
+        );
         assert!(inform.problems.is_empty(), "{:?}", inform.problems);
         assert!(env.quirks.is_empty(), "{:?}", env.quirks);
     }

@@ -8,10 +8,11 @@
 //!
 //! One file per probe: `icmp` (echo with surge-ping, ICMP privilege), `dns` (hickory-resolver),
 //! `tcp` (connect), `tls` (rustls handshake; `tls_verify` records the chain and why it fails),
-//! `acs_http` (the ACS's HTTP answers with reqwest; `auth` answers Digest/Basic challenges through
-//! `digest_auth`; `inform` builds the BOOTSTRAP Inform and judges the answer; `acs_verdict` judges the
-//! URL and the credentials), `cr` (the connection request, over the bounded reader of
-//! `bounded_http`). `attempt` runs one attempt, `combine` judges attempts and merges them.
+//! `acs_http` (the exchange with the ACS over reqwest; `acs_answer` reads each answer within bounds;
+//! `auth` answers Digest/Basic challenges through `digest_auth`; `inform` builds the BOOTSTRAP Inform
+//! and judges the answer; `acs_verdict` judges the URL and the credentials), `cr` (the connection
+//! request over the bounded reader of `bounded_http`; `cr_verdict` judges it). `attempt` runs one
+//! attempt, `combine` judges attempts and merges them, `modes` lists the modes and new hints.
 //! Protocol rules followed: TR-069 §3.2.2 (connection request), §3.3 (TLS), §3.4.4–3.4.5 (HTTP
 //! authentication), §3.7.1 (Inform), as summarised in tr069-facts.md §2, §8 and §9.
 //!
@@ -22,12 +23,13 @@
 //!   chains (WAN ping; ACS: DNS → ping ∥ connect → TLS → HTTP; connection request) run concurrently
 //!   and a chain stops at its first failure, so unreachable targets cost about one timeout.
 //! - Reads are bounded: at most [`cr::CPE_READ_CAP`] bytes from the CPE and
-//!   [`acs_http::ACS_BODY_CAP`] bytes of an ACS body; a Content-Length is never trusted.
+//!   [`acs_answer::ACS_BODY_CAP`] bytes of an ACS body; a Content-Length is never trusted.
 //! - Secrets never enter a report: passwords, Authorization values and URL user-info appear in no
 //!   [`LiveReport`] text and in no `Debug` output (bodies are kept only as summaries).
 //! - Credentials are sent only over plain HTTP (as the URL asks) or over TLS whose certificate
 //!   verified; an unverified certificate stops the chain before any credential leaves.
 
+mod acs_answer;
 mod acs_http;
 mod acs_verdict;
 mod attempt;
@@ -36,6 +38,8 @@ mod bounded_http;
 mod clock;
 mod combine;
 mod cr;
+mod cr_verdict;
+mod credentials_verdict;
 mod dns;
 mod icmp;
 mod inform;
@@ -50,7 +54,8 @@ use std::time::Duration;
 
 use crate::time::Timestamp;
 
-pub use acs_http::{AcsHttp, BodySummary, CredentialState, HttpAnswer, HttpOutcome, HttpStep, SoapSummary};
+pub use acs_answer::{BodySummary, HttpAnswer, HttpOutcome, HttpStep, SoapSummary};
+pub use acs_http::{AcsHttp, CredentialState};
 pub use attempt::{AcsProbe, AcsUrl, LiveAttempt};
 pub use auth::{Challenge, Scheme};
 pub use bounded_http::{RawAnswer, RawOutcome};
@@ -119,10 +124,16 @@ impl fmt::Debug for LiveTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let redact = |p: &Option<String>| p.as_ref().map(|_| "<redacted>");
         f.debug_struct("LiveTarget")
-            .field("acs_url", &self.acs_url.as_deref().map(attempt::sanitize_url))
+            .field(
+                "acs_url",
+                &self.acs_url.as_deref().map(attempt::sanitize_url),
+            )
             .field("acs_username", &self.acs_username)
             .field("acs_password", &redact(&self.acs_password))
-            .field("cpe_url", &self.cpe_url.as_deref().map(attempt::sanitize_url))
+            .field(
+                "cpe_url",
+                &self.cpe_url.as_deref().map(attempt::sanitize_url),
+            )
             .field("cr_username", &self.cr_username)
             .field("cr_password", &redact(&self.cr_password))
             .field("wan_target", &self.wan_target)
@@ -240,4 +251,50 @@ pub fn run(target: &LiveTarget) -> LiveReport {
         .collect();
     let verdicts = combine::combine(&attempts);
     LiveReport { attempts, verdicts }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_passwords_and_user_info() {
+        let t = LiveTarget {
+            acs_url: Some("https://cpe:url-pw@acs.test/acs".into()),
+            acs_username: Some("cpe".into()),
+            acs_password: Some("acs-pw".into()),
+            cr_password: Some("cr-pw".into()),
+            ..LiveTarget::default()
+        };
+        let text = format!("{t:?} {t:#?}");
+        for secret in ["url-pw", "acs-pw", "cr-pw"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(
+            text.contains("https://acs.test/acs") && text.contains("<redacted>"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let t = LiveTarget::default();
+        assert_eq!(
+            (t.wan_target.as_str(), t.timeout, t.repeat),
+            ("8.8.8.8", Duration::from_secs(5), 1)
+        );
+        assert!(t.acs_url.is_none() && t.cpe_url.is_none() && t.emulate_inform.is_none());
+    }
+
+    #[test]
+    fn severity_orders_fail_over_warn_over_pass_over_skip() {
+        let order = [
+            LiveStatus::Skip,
+            LiveStatus::Pass,
+            LiveStatus::Warn,
+            LiveStatus::Fail,
+        ];
+        assert!(order.windows(2).all(|w| w[0].severity() < w[1].severity()));
+        assert_eq!(LiveStatus::Warn.as_str(), "warn");
+    }
 }

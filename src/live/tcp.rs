@@ -41,21 +41,28 @@ impl ConnectResult {
         matches!(self.outcome, ConnectOutcome::Connected(_))
     }
 
-    /// `127.0.0.1:7547: connected in 0.21 ms`.
-    pub fn describe(&self, timeout: Duration) -> String {
-        let what = match &self.outcome {
+    /// `connected in 0.21 ms`, `refused (RST) after 0.05 ms` …
+    pub fn outcome_text(&self, timeout: Duration) -> String {
+        match &self.outcome {
             ConnectOutcome::Connected(t) => format!("connected in {}", ms(*t)),
             ConnectOutcome::Refused(t) => format!("refused (RST) after {}", ms(*t)),
             ConnectOutcome::TimedOut => format!("no answer to the SYN within {}", secs(timeout)),
             ConnectOutcome::Unreachable(e) => format!("unreachable: {e}"),
             ConnectOutcome::Error(e) => format!("error: {e}"),
-        };
-        format!("TCP {}: {what}", self.addr)
+        }
+    }
+
+    /// `TCP 127.0.0.1:7547: connected in 0.21 ms`.
+    pub fn describe(&self, timeout: Duration) -> String {
+        format!("TCP {}: {}", self.addr, self.outcome_text(timeout))
     }
 }
 
 /// Connects to `addr` within the budget.
-pub(crate) async fn connect(addr: SocketAddr, budget: &Budget) -> (ConnectResult, Option<TcpStream>) {
+pub(crate) async fn connect(
+    addr: SocketAddr,
+    budget: &Budget,
+) -> (ConnectResult, Option<TcpStream>) {
     let start = Instant::now();
     let (outcome, stream) = match budget.run(TcpStream::connect(addr)).await {
         None => (ConnectOutcome::TimedOut, None),
@@ -100,7 +107,11 @@ pub(crate) async fn connect_all(
             Ok(done) => done,
             Err(e) => {
                 let failed = ConnectOutcome::Error(format!("probe task failed: {e}"));
-                let r = ConnectResult { addr, outcome: failed, at: now() };
+                let r = ConnectResult {
+                    addr,
+                    outcome: failed,
+                    at: now(),
+                };
                 (r, None)
             }
         };
@@ -113,19 +124,32 @@ pub(crate) async fn connect_all(
 }
 
 /// Judges connection attempts for `id` (`acs.connect` or `cr.connect`); `what` names the peer.
-pub(crate) fn verdict(id: &'static str, what: &str, results: &[ConnectResult], timeout: Duration) -> LiveVerdict {
+pub(crate) fn verdict(
+    id: &'static str,
+    what: &str,
+    results: &[ConnectResult],
+    timeout: Duration,
+) -> LiveVerdict {
     let evidence: Vec<LiveEvidence> = results
         .iter()
         .map(|r| LiveEvidence::new(r.at, r.describe(timeout)))
         .collect();
     let ok: Vec<&ConnectResult> = results.iter().filter(|r| r.connected()).collect();
     let failed: Vec<&ConnectResult> = results.iter().filter(|r| !r.connected()).collect();
+    let line =
+        |r: &ConnectResult| format!("TCP to {what} at {}: {}", r.addr, r.outcome_text(timeout));
     let (status, mode, summary) = match (ok.first(), failed.first()) {
-        (Some(c), None) => (LiveStatus::Pass, "pass", format!("{what} {}", c.describe(timeout))),
+        (Some(c), None) => (LiveStatus::Pass, "pass", line(c)),
         (Some(c), Some(f)) => (
             LiveStatus::Warn,
             "some-addresses",
-            format!("{what} answers on {} of {} addresses: {}; {}", ok.len(), results.len(), c.describe(timeout), f.describe(timeout)),
+            format!(
+                "{what} answers on {} of {} addresses: {}; {}",
+                ok.len(),
+                results.len(),
+                line(c),
+                line(f)
+            ),
         ),
         (None, Some(f)) => {
             let any = |p: fn(&ConnectOutcome) -> bool| failed.iter().find(|r| p(&r.outcome));
@@ -136,9 +160,13 @@ pub(crate) fn verdict(id: &'static str, what: &str, results: &[ConnectResult], t
             } else {
                 ("unreachable", f)
             };
-            (LiveStatus::Fail, mode, format!("{what} {}", r.describe(timeout)))
+            (LiveStatus::Fail, mode, line(r))
         }
-        (None, None) => (LiveStatus::Skip, "blocked", format!("no address of {what} to connect to")),
+        (None, None) => (
+            LiveStatus::Skip,
+            "blocked",
+            format!("no address of {what} to connect to"),
+        ),
     };
     LiveVerdict::new(id, status, mode, summary).with(evidence)
 }
@@ -161,31 +189,62 @@ mod tests {
         let ok = r(443, ConnectOutcome::Connected(Duration::from_micros(300)));
         let v = verdict("acs.connect", "the ACS", std::slice::from_ref(&ok), t);
         assert_eq!((v.status, v.mode), (LiveStatus::Pass, "pass"));
-        assert_eq!(v.summary, "the ACS TCP 192.0.2.1:443: connected in 0.30 ms");
+        assert_eq!(
+            v.summary,
+            "TCP to the ACS at 192.0.2.1:443: connected in 0.30 ms"
+        );
         let refused = r(443, ConnectOutcome::Refused(Duration::ZERO));
-        assert_eq!(verdict("acs.connect", "the ACS", &[refused.clone()], t).mode, "refused");
+        assert_eq!(
+            verdict("acs.connect", "the ACS", std::slice::from_ref(&refused), t).mode,
+            "refused"
+        );
         let silent = r(443, ConnectOutcome::TimedOut);
         let v = verdict("cr.connect", "the CPE", std::slice::from_ref(&silent), t);
         assert_eq!((v.status, v.mode), (LiveStatus::Fail, "syn-unanswered"));
-        assert!(v.summary.ends_with("no answer to the SYN within 2 s"), "{}", v.summary);
+        assert!(
+            v.summary.ends_with("no answer to the SYN within 2 s"),
+            "{}",
+            v.summary
+        );
         let unreach = r(443, ConnectOutcome::Unreachable("No route to host".into()));
-        assert_eq!(verdict("acs.connect", "the ACS", &[unreach], t).mode, "unreachable");
+        assert_eq!(
+            verdict("acs.connect", "the ACS", &[unreach], t).mode,
+            "unreachable"
+        );
         let mixed = verdict("acs.connect", "the ACS", &[ok, silent], t);
-        assert_eq!((mixed.status, mixed.mode), (LiveStatus::Warn, "some-addresses"));
-        assert_eq!(verdict("acs.connect", "the ACS", &[], t).status, LiveStatus::Skip);
+        assert_eq!(
+            (mixed.status, mixed.mode),
+            (LiveStatus::Warn, "some-addresses")
+        );
+        assert_eq!(
+            verdict("acs.connect", "the ACS", &[], t).status,
+            LiveStatus::Skip
+        );
     }
 
     #[test]
     fn io_errors_are_classified() {
         let e = |k| io::Error::new(k, "x");
-        assert!(matches!(classify(&e(io::ErrorKind::ConnectionRefused), Duration::ZERO), ConnectOutcome::Refused(_)));
-        assert!(matches!(classify(&e(io::ErrorKind::HostUnreachable), Duration::ZERO), ConnectOutcome::Unreachable(_)));
-        assert!(matches!(classify(&e(io::ErrorKind::PermissionDenied), Duration::ZERO), ConnectOutcome::Error(_)));
+        assert!(matches!(
+            classify(&e(io::ErrorKind::ConnectionRefused), Duration::ZERO),
+            ConnectOutcome::Refused(_)
+        ));
+        assert!(matches!(
+            classify(&e(io::ErrorKind::HostUnreachable), Duration::ZERO),
+            ConnectOutcome::Unreachable(_)
+        ));
+        assert!(matches!(
+            classify(&e(io::ErrorKind::PermissionDenied), Duration::ZERO),
+            ConnectOutcome::Error(_)
+        ));
     }
 
     #[test]
     fn refused_and_accepted_on_loopback() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let open = listener.local_addr().unwrap();
         let closed = {
@@ -194,7 +253,10 @@ mod tests {
         };
         let budget = Budget::new(Duration::from_secs(2));
         let (results, first) = rt.block_on(connect_all(&[closed, open], &budget));
-        assert!(matches!(results[0].outcome, ConnectOutcome::Refused(_)), "{results:?}");
+        assert!(
+            matches!(results[0].outcome, ConnectOutcome::Refused(_)),
+            "{results:?}"
+        );
         assert!(results[1].connected(), "{results:?}");
         assert_eq!(first.map(|(a, _)| a), Some(open));
     }

@@ -79,7 +79,11 @@ struct Peek<S> {
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Peek<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = polled {
@@ -93,7 +97,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Peek<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Peek<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -105,8 +113,15 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Peek<S> {
 }
 
 /// Runs a TLS handshake over `stream` for `host` within the budget.
-pub(crate) async fn handshake(stream: TcpStream, host: &str, trust_roots: &[Vec<u8>], budget: &Budget) -> TlsResult {
-    let addr = stream.peer_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+pub(crate) async fn handshake(
+    stream: TcpStream,
+    host: &str,
+    trust_roots: &[Vec<u8>],
+    budget: &Budget,
+) -> TlsResult {
+    let addr = stream
+        .peer_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let start = Instant::now();
     let mut result = TlsResult {
         addr,
@@ -130,13 +145,19 @@ pub(crate) async fn handshake(stream: TcpStream, host: &str, trust_roots: &[Vec<
     let name = match ServerName::try_from(host.to_string()) {
         Ok(n) => n,
         Err(e) => {
-            result.outcome = TlsOutcome::Error(format!("{host:?} cannot be a TLS server name: {e}"));
+            result.outcome =
+                TlsOutcome::Error(format!("{host:?} cannot be a TLS server name: {e}"));
             return result;
         }
     };
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let io = Peek { inner: stream, seen: seen.clone() };
-    let connected = budget.run(TlsConnector::from(Arc::new(config)).connect(name, io)).await;
+    let io = Peek {
+        inner: stream,
+        seen: seen.clone(),
+    };
+    let connected = budget
+        .run(TlsConnector::from(Arc::new(config)).connect(name, io))
+        .await;
     result.elapsed = start.elapsed();
     result.at = now();
     let first = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -145,8 +166,12 @@ pub(crate) async fn handshake(stream: TcpStream, host: &str, trust_roots: &[Vec<
         None => TlsOutcome::TimedOut,
         Some(Ok(tls)) => {
             let (_, conn) = tls.get_ref();
-            result.version = conn.protocol_version().map(|v| version_name(u16::from(v)).to_string());
-            result.cipher = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
+            result.version = conn
+                .protocol_version()
+                .map(|v| version_name(u16::from(v)).to_string());
+            result.cipher = conn
+                .negotiated_cipher_suite()
+                .map(|s| format!("{:?}", s.suite()));
             TlsOutcome::Completed
         }
         Some(Err(e)) => classify(&e, &first),
@@ -158,7 +183,10 @@ pub(crate) async fn handshake(stream: TcpStream, host: &str, trust_roots: &[Vec<
                 Err(e) => result.unreadable.push(e),
             }
         }
-        result.problem = s.verdict.err().map(|e| CertProblem::from_error(&e, &result.chain, host));
+        result.problem = s
+            .verdict
+            .err()
+            .map(|e| CertProblem::from_error(&e, &result.chain, host));
     }
     result
 }
@@ -167,7 +195,9 @@ fn classify(e: &io::Error, first: &[u8]) -> TlsOutcome {
     if !first.is_empty() && !looks_like_tls(first) {
         return TlsOutcome::NotTls(excerpt(first));
     }
-    if let Some(rustls::Error::AlertReceived(alert)) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+    if let Some(rustls::Error::AlertReceived(alert)) =
+        e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+    {
         return TlsOutcome::Alert(alert_name(u8::from(*alert)).to_string());
     }
     match e.kind() {
@@ -185,25 +215,74 @@ pub(crate) fn verdict(r: &TlsResult, timeout: Duration) -> LiveVerdict {
         (Some(v), None) => v.clone(),
         _ => "nothing negotiated".to_string(),
     };
-    evidence.push(LiveEvidence::new(r.at, format!("TLS with {} (SNI {}): {negotiated}", r.addr, r.server_name)));
+    evidence.push(LiveEvidence::new(
+        r.at,
+        format!("TLS with {} (SNI {}): {negotiated}", r.addr, r.server_name),
+    ));
     for (i, c) in r.chain.iter().enumerate() {
-        evidence.push(LiveEvidence::new(r.at, format!("certificate {}: {}", i + 1, c.describe())));
+        evidence.push(LiveEvidence::new(
+            r.at,
+            format!("certificate {}: {}", i + 1, c.describe()),
+        ));
     }
     for e in &r.unreadable {
-        evidence.push(LiveEvidence::new(r.at, format!("unreadable certificate: {e}")));
+        evidence.push(LiveEvidence::new(
+            r.at,
+            format!("unreadable certificate: {e}"),
+        ));
     }
     let host = &r.server_name;
     let (status, mode, summary) = match (&r.outcome, &r.problem) {
-        (TlsOutcome::Completed, Some(p)) => (LiveStatus::Fail, p.mode(), format!("{negotiated} with {host}, but the {}", p.describe())),
+        (TlsOutcome::Completed, Some(p)) => (
+            LiveStatus::Fail,
+            p.mode(),
+            format!("{negotiated} with {host}, but the {}", p.describe()),
+        ),
         (TlsOutcome::Completed, None) => match r.chain.first() {
-            Some(leaf) => (LiveStatus::Pass, "pass", format!("{negotiated} with {host}; certificate {} valid until {}, issued by {}", leaf.subject, super::tls_verify::date(leaf.not_after), leaf.issuer)),
-            None => (LiveStatus::Fail, "invalid-certificate", format!("{negotiated} with {host}, but no certificate was seen")),
+            Some(leaf) => (
+                LiveStatus::Pass,
+                "pass",
+                format!(
+                    "{negotiated} with {host}; certificate {} valid until {}, issued by {}",
+                    leaf.subject,
+                    super::tls_verify::date(leaf.not_after),
+                    leaf.issuer
+                ),
+            ),
+            None => (
+                LiveStatus::Fail,
+                "invalid-certificate",
+                format!("{negotiated} with {host}, but no certificate was seen"),
+            ),
         },
-        (TlsOutcome::Alert(a), _) => (LiveStatus::Fail, "fatal-alert", format!("{host} ended the handshake with a fatal alert: {a}")),
-        (TlsOutcome::NotTls(line), _) => (LiveStatus::Fail, "not-tls", format!("{host} answered the TLS handshake in plain text: {line:?}")),
-        (TlsOutcome::Closed(how), _) => (LiveStatus::Fail, "incomplete", format!("the TLS handshake with {host} did not complete: {how}")),
-        (TlsOutcome::TimedOut, _) => (LiveStatus::Fail, "incomplete", format!("the TLS handshake with {host} did not complete within {}", secs(timeout))),
-        (TlsOutcome::Error(e), _) => (LiveStatus::Fail, "incomplete", format!("the TLS handshake with {host} failed: {e}")),
+        (TlsOutcome::Alert(a), _) => (
+            LiveStatus::Fail,
+            "fatal-alert",
+            format!("{host} ended the handshake with a fatal alert: {a}"),
+        ),
+        (TlsOutcome::NotTls(line), _) => (
+            LiveStatus::Fail,
+            "not-tls",
+            format!("{host} answered the TLS handshake in plain text: {line:?}"),
+        ),
+        (TlsOutcome::Closed(how), _) => (
+            LiveStatus::Fail,
+            "incomplete",
+            format!("the TLS handshake with {host} did not complete: {how}"),
+        ),
+        (TlsOutcome::TimedOut, _) => (
+            LiveStatus::Fail,
+            "incomplete",
+            format!(
+                "the TLS handshake with {host} did not complete within {}",
+                secs(timeout)
+            ),
+        ),
+        (TlsOutcome::Error(e), _) => (
+            LiveStatus::Fail,
+            "incomplete",
+            format!("the TLS handshake with {host} failed: {e}"),
+        ),
     };
     LiveVerdict::new("acs.tls", status, mode, summary).with(evidence)
 }
@@ -242,21 +321,58 @@ mod tests {
         assert_eq!((ok.status, ok.mode), (LiveStatus::Pass, "pass"));
         assert!(ok.summary.starts_with("TLS 1.3, TLS13_AES_256_GCM_SHA384 with acs.test; certificate CN=acs.test valid until 2033-05-18"), "{}", ok.summary);
         assert_eq!(ok.evidence.len(), 2);
-        let expired = verdict(&result(TlsOutcome::Completed, Some(CertProblem::Expired { not_after: None })), t);
-        assert_eq!((expired.status, expired.mode), (LiveStatus::Fail, "expired"));
-        assert_eq!(verdict(&result(TlsOutcome::Alert("protocol_version".into()), None), t).mode, "fatal-alert");
-        let plain = verdict(&result(TlsOutcome::NotTls("HTTP/1.1 400 Bad Request".into()), None), t);
+        let expired = verdict(
+            &result(
+                TlsOutcome::Completed,
+                Some(CertProblem::Expired { not_after: None }),
+            ),
+            t,
+        );
+        assert_eq!(
+            (expired.status, expired.mode),
+            (LiveStatus::Fail, "expired")
+        );
+        assert_eq!(
+            verdict(
+                &result(TlsOutcome::Alert("protocol_version".into()), None),
+                t
+            )
+            .mode,
+            "fatal-alert"
+        );
+        let plain = verdict(
+            &result(TlsOutcome::NotTls("HTTP/1.1 400 Bad Request".into()), None),
+            t,
+        );
         assert_eq!(plain.mode, "not-tls");
-        assert_eq!(plain.summary, "acs.test answered the TLS handshake in plain text: \"HTTP/1.1 400 Bad Request\"");
-        assert_eq!(verdict(&result(TlsOutcome::TimedOut, None), t).mode, "incomplete");
+        assert_eq!(
+            plain.summary,
+            "acs.test answered the TLS handshake in plain text: \"HTTP/1.1 400 Bad Request\""
+        );
+        assert_eq!(
+            verdict(&result(TlsOutcome::TimedOut, None), t).mode,
+            "incomplete"
+        );
     }
 
     #[test]
     fn plain_text_first_bytes_beat_the_error() {
         let e = io::Error::new(io::ErrorKind::InvalidData, "corrupt message");
-        assert_eq!(classify(&e, b"HTTP/1.1 400 Bad Request\r\n"), TlsOutcome::NotTls("HTTP/1.1 400 Bad Request".into()));
-        let alert = io::Error::new(io::ErrorKind::InvalidData, rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure));
-        assert_eq!(classify(&alert, &[21, 3, 3, 0, 2, 2, 40]), TlsOutcome::Alert("handshake_failure".into()));
-        assert_eq!(classify(&io::Error::from(io::ErrorKind::UnexpectedEof), &[]), TlsOutcome::Closed("closed by the server".into()));
+        assert_eq!(
+            classify(&e, b"HTTP/1.1 400 Bad Request\r\n"),
+            TlsOutcome::NotTls("HTTP/1.1 400 Bad Request".into())
+        );
+        let alert = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
+        );
+        assert_eq!(
+            classify(&alert, &[21, 3, 3, 0, 2, 2, 40]),
+            TlsOutcome::Alert("handshake_failure".into())
+        );
+        assert_eq!(
+            classify(&io::Error::from(io::ErrorKind::UnexpectedEof), &[]),
+            TlsOutcome::Closed("closed by the server".into())
+        );
     }
 }

@@ -16,7 +16,9 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, Error, RootCertStore, SignatureScheme,
+};
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -69,7 +71,11 @@ impl CertSummary {
     pub fn describe(&self) -> String {
         let mut sans: Vec<String> = self.dns_names.clone();
         sans.extend(self.ip_addrs.iter().map(IpAddr::to_string));
-        let sans = if sans.is_empty() { "none".to_string() } else { sans.join(", ") };
+        let sans = if sans.is_empty() {
+            "none".to_string()
+        } else {
+            sans.join(", ")
+        };
         format!(
             "subject {}; issuer {}; valid {} → {}; SAN {sans}",
             self.subject,
@@ -96,11 +102,20 @@ pub(crate) fn date(t: Timestamp) -> String {
 /// Why a chain does not verify for the host.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CertProblem {
-    Expired { not_after: Option<Timestamp> },
-    NotYetValid { not_before: Option<Timestamp> },
+    Expired {
+        not_after: Option<Timestamp>,
+    },
+    NotYetValid {
+        not_before: Option<Timestamp>,
+    },
     /// No path to a trusted root; `self_signed` when the server sent a lone self-issued certificate.
-    UnknownIssuer { self_signed: bool },
-    WrongHost { expected: String, presented: Vec<String> },
+    UnknownIssuer {
+        self_signed: bool,
+    },
+    WrongHost {
+        expected: String,
+        presented: Vec<String>,
+    },
     Other(String),
 }
 
@@ -113,17 +128,32 @@ impl CertProblem {
             return CertProblem::Other(e.to_string());
         };
         match ce {
-            CertificateError::Expired => CertProblem::Expired { not_after: leaf.map(|c| c.not_after) },
-            CertificateError::ExpiredContext { not_after, .. } => CertProblem::Expired { not_after: Some(secs(not_after)) },
-            CertificateError::NotValidYet => CertProblem::NotYetValid { not_before: leaf.map(|c| c.not_before) },
-            CertificateError::NotValidYetContext { not_before, .. } => CertProblem::NotYetValid { not_before: Some(secs(not_before)) },
+            CertificateError::Expired => CertProblem::Expired {
+                not_after: leaf.map(|c| c.not_after),
+            },
+            CertificateError::ExpiredContext { not_after, .. } => CertProblem::Expired {
+                not_after: Some(secs(not_after)),
+            },
+            CertificateError::NotValidYet => CertProblem::NotYetValid {
+                not_before: leaf.map(|c| c.not_before),
+            },
+            CertificateError::NotValidYetContext { not_before, .. } => CertProblem::NotYetValid {
+                not_before: Some(secs(not_before)),
+            },
             CertificateError::UnknownIssuer => CertProblem::UnknownIssuer {
                 self_signed: chain.len() == 1 && leaf.is_some_and(|c| c.self_issued),
             },
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-                let mut presented: Vec<String> = leaf.map(|c| c.dns_names.clone()).unwrap_or_default();
-                presented.extend(leaf.iter().flat_map(|c| c.ip_addrs.iter().map(IpAddr::to_string)));
-                CertProblem::WrongHost { expected: host.to_string(), presented }
+                let mut presented: Vec<String> =
+                    leaf.map(|c| c.dns_names.clone()).unwrap_or_default();
+                presented.extend(
+                    leaf.iter()
+                        .flat_map(|c| c.ip_addrs.iter().map(IpAddr::to_string)),
+                );
+                CertProblem::WrongHost {
+                    expected: host.to_string(),
+                    presented,
+                }
             }
             other => CertProblem::Other(format!("{other:?}")),
         }
@@ -143,15 +173,35 @@ impl CertProblem {
 
     pub fn describe(&self) -> String {
         match self {
-            CertProblem::Expired { not_after: Some(t) } => format!("certificate expired on {}", date(*t)),
-            CertProblem::Expired { not_after: None } => "certificate expired".to_string(),
-            CertProblem::NotYetValid { not_before: Some(t) } => format!("certificate not valid before {}", date(*t)),
-            CertProblem::NotYetValid { not_before: None } => "certificate not yet valid".to_string(),
-            CertProblem::UnknownIssuer { self_signed: true } => "certificate is self-signed (not issued by a trusted CA)".to_string(),
-            CertProblem::UnknownIssuer { self_signed: false } => "certificate issued by an unknown CA (no path to a trusted root)".to_string(),
-            CertProblem::WrongHost { expected, presented } => {
-                format!("certificate is for {} , not {expected}", presented.join(", ")).replace(" ,", ",")
+            CertProblem::Expired { not_after: Some(t) } => {
+                format!("certificate expired on {}", date(*t))
             }
+            CertProblem::Expired { not_after: None } => "certificate expired".to_string(),
+            CertProblem::NotYetValid {
+                not_before: Some(t),
+            } => format!("certificate not valid before {}", date(*t)),
+            CertProblem::NotYetValid { not_before: None } => {
+                "certificate not yet valid".to_string()
+            }
+            CertProblem::UnknownIssuer { self_signed: true } => {
+                "certificate is self-signed (not issued by a trusted CA)".to_string()
+            }
+            CertProblem::UnknownIssuer { self_signed: false } => {
+                "certificate issued by an unknown CA (no path to a trusted root)".to_string()
+            }
+            CertProblem::WrongHost {
+                expected,
+                presented,
+            } if presented.is_empty() => {
+                format!("certificate names no host (no SAN), not {expected}")
+            }
+            CertProblem::WrongHost {
+                expected,
+                presented,
+            } => format!(
+                "certificate is for {}, not {expected}",
+                presented.join(", ")
+            ),
             CertProblem::Other(e) => format!("certificate rejected: {e}"),
         }
     }
@@ -217,26 +267,54 @@ impl ServerCertVerifier for RecordingVerifier {
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
 /// A client config that records every chain (for the TLS probe and unauthenticated requests).
-pub(crate) fn recording_config(extra: &[Vec<u8>]) -> Result<(ClientConfig, Arc<RecordingVerifier>), String> {
+pub(crate) fn recording_config(
+    extra: &[Vec<u8>],
+) -> Result<(ClientConfig, Arc<RecordingVerifier>), String> {
     let provider = provider();
     let strict = WebPkiServerVerifier::builder_with_provider(roots(extra)?, provider.clone())
         .build()
         .map_err(|e| e.to_string())?;
-    let verifier = Arc::new(RecordingVerifier { strict, provider: provider.clone(), seen: Mutex::new(None) });
+    let verifier = Arc::new(RecordingVerifier {
+        strict,
+        provider: provider.clone(),
+        seen: Mutex::new(None),
+    });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
@@ -262,7 +340,7 @@ mod tests {
     fn leaf(self_issued: bool) -> CertSummary {
         CertSummary {
             subject: "CN=acs.test".into(),
-            issuer: if self_issued { "CN=acs.test" } else { "CN=Test CA" }.into(),
+            issuer: ["CN=Test CA", "CN=acs.test"][usize::from(self_issued)].into(),
             not_before: Timestamp::new(1_600_000_000, 0),
             not_after: Timestamp::new(1_700_000_000, 0),
             dns_names: vec!["acs.test".into()],
@@ -276,14 +354,27 @@ mod tests {
         let chain = [leaf(false)];
         let p = |ce| CertProblem::from_error(&Error::InvalidCertificate(ce), &chain, "other.test");
         assert_eq!(p(CertificateError::Expired).mode(), "expired");
-        assert_eq!(p(CertificateError::Expired).describe(), "certificate expired on 2023-11-14T22:13:20Z");
+        assert_eq!(
+            p(CertificateError::Expired).describe(),
+            "certificate expired on 2023-11-14T22:13:20Z"
+        );
         assert_eq!(p(CertificateError::NotValidYet).mode(), "not-yet-valid");
         assert_eq!(p(CertificateError::UnknownIssuer).mode(), "unknown-issuer");
         let wrong = p(CertificateError::NotValidForName);
         assert_eq!(wrong.mode(), "wrong-host");
-        assert_eq!(wrong.describe(), "certificate is for acs.test, 127.0.0.1, not other.test");
-        assert_eq!(p(CertificateError::BadSignature).mode(), "invalid-certificate");
-        let lone = CertProblem::from_error(&Error::InvalidCertificate(CertificateError::UnknownIssuer), &[leaf(true)], "acs.test");
+        assert_eq!(
+            wrong.describe(),
+            "certificate is for acs.test, 127.0.0.1, not other.test"
+        );
+        assert_eq!(
+            p(CertificateError::BadSignature).mode(),
+            "invalid-certificate"
+        );
+        let lone = CertProblem::from_error(
+            &Error::InvalidCertificate(CertificateError::UnknownIssuer),
+            &[leaf(true)],
+            "acs.test",
+        );
         assert_eq!(lone.mode(), "self-signed");
     }
 
@@ -301,6 +392,9 @@ mod tests {
         assert!(recording_config(&[]).is_ok());
         assert!(strict_config(&[]).is_ok());
         let err = strict_config(&[b"junk".to_vec()]).unwrap_err();
-        assert!(err.starts_with("trusted CA certificate 1 unusable"), "{err}");
+        assert!(
+            err.starts_with("trusted CA certificate 1 unusable"),
+            "{err}"
+        );
     }
 }
