@@ -96,10 +96,15 @@ pub(crate) async fn probe(ctx: &AcsCtx<'_>) -> AcsHttp {
     )
     .await
     .0;
-    let get_failed = !matches!(get.outcome, HttpOutcome::Answer(_));
+    let failure = match &get.outcome {
+        HttpOutcome::Answer(_) => None,
+        other => Some(other.clone()),
+    };
     out.steps.push(get);
-    if get_failed {
-        if ctx.tls_verified.is_none() {
+    if let Some(failure) = failure {
+        // Something that is not HTTP answered an http:// URL: is it TLS? (Silence is not worth a
+        // second timeout: a TLS server would have closed or answered the plain request.)
+        if ctx.tls_verified.is_none() && failure != HttpOutcome::TimedOut {
             out.tls_on_http_port = tls_answer(ctx).await;
         }
         return out;
@@ -206,8 +211,7 @@ pub(crate) async fn probe(ctx: &AcsCtx<'_>) -> AcsHttp {
             }
         }
     }
-    let informed = out.inform_sent && out.steps.last().is_some_and(|s| matches!(&s.outcome, HttpOutcome::Answer(a) if matches!(&a.body.soap, SoapSummary::Rpc { name, .. } if name == "InformResponse")));
-    if informed {
+    if out.inform_sent && out.steps.last().is_some_and(is_inform_response) {
         let auth = auth_for_close.and_then(|(mut a, user)| {
             a.header(
                 user,
@@ -228,6 +232,15 @@ pub(crate) async fn probe(ctx: &AcsCtx<'_>) -> AcsHttp {
         out.steps.push(step);
     }
     out
+}
+
+fn is_inform_response(step: &HttpStep) -> bool {
+    match &step.outcome {
+        HttpOutcome::Answer(a) => {
+            matches!(&a.body.soap, SoapSummary::Rpc { name, .. } if name == "InformResponse")
+        }
+        _ => false,
+    }
 }
 
 fn client(ctx: &AcsCtx<'_>) -> Result<Client, String> {

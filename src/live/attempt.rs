@@ -119,7 +119,8 @@ pub(crate) async fn run_attempt(target: &LiveTarget, number: u32) -> LiveAttempt
     let started = now();
     let clock = Instant::now();
     let budget = Budget::new(target.timeout);
-    // Distinct echo identifiers per probe and attempt, so concurrent pings never take each other's replies.
+    // Distinct echo identifiers per probe and attempt, so that concurrent pings never take each
+    // other's replies.
     let ident = (std::process::id() as u16).wrapping_add((number as u16).wrapping_mul(2));
     let acs = async {
         match &target.acs_url {
@@ -150,6 +151,15 @@ pub(crate) async fn run_attempt(target: &LiveTarget, number: u32) -> LiveAttempt
 
 async fn wan_chain(target: &LiveTarget, ident: u16, budget: &Budget) -> PingResult {
     let name = target.wan_target.trim();
+    if name.is_empty() {
+        let outcome = PingOutcome::Unresolved("no ping target given".to_string());
+        return PingResult {
+            target: String::new(),
+            addr: None,
+            outcome,
+            at: now(),
+        };
+    }
     if let Ok(ip) = name.parse::<IpAddr>() {
         return icmp::probe(name, ip, ident, budget).await;
     }

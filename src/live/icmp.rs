@@ -106,7 +106,9 @@ impl IcmpPrivilege {
             return None;
         }
         let who = if self.euid == 0 {
-            "running as root (euid 0) but CAP_NET_RAW is not in the effective capabilities (a container or a dropped capability)".to_string()
+            "running as root (euid 0) but CAP_NET_RAW is not in the effective capabilities \
+             (a container or a dropped capability)"
+                .to_string()
         } else {
             format!(
                 "not root (euid {}), CAP_NET_RAW not in the effective capabilities",
@@ -118,10 +120,13 @@ impl IcmpPrivilege {
             None => "net.ipv4.ping_group_range (unreadable)".to_string(),
         };
         let groups: Vec<String> = self.groups.iter().map(u32::to_string).collect();
+        let groups = match groups.is_empty() {
+            true => String::new(),
+            false => format!(" or any of groups {}", groups.join(" ")),
+        };
         Some(format!(
-            "{who}, and {range} covers neither gid {} nor groups [{}]",
-            self.egid,
-            groups.join(" ")
+            "{who}, and {range} does not cover gid {}{groups}",
+            self.egid
         ))
     }
 }
@@ -193,7 +198,7 @@ pub(crate) fn verdict(id: &'static str, r: &PingResult, tcp_ok: Option<bool>) ->
         PingOutcome::Unresolved(e) => (
             LiveStatus::Fail,
             "unresolved",
-            format!("cannot ping {}: {e}", r.target),
+            format!("cannot ping {}: {e}", r.target).replace("ping : ", "ping: "),
         ),
         PingOutcome::Echoes(echoes) => {
             let rtts: Vec<Duration> = echoes
@@ -277,7 +282,7 @@ mod tests {
             "{m}"
         );
         assert!(
-            m.contains("ping_group_range \"1 0\" covers neither gid 1000 nor groups [27 1000]"),
+            m.contains("ping_group_range \"1 0\" does not cover gid 1000 or any of groups 27 1000"),
             "{m}"
         );
     }

@@ -12,7 +12,8 @@
 
 use std::time::Duration;
 
-use super::acs_answer::{HttpOutcome, SoapSummary};
+use super::LiveStatus::{Fail, Pass, Warn};
+use super::acs_answer::{HttpAnswer, HttpOutcome, SoapSummary};
 use super::acs_http::{AcsHttp, CredentialState};
 use super::acs_verdict::describe_step;
 use super::clock::secs;
@@ -78,39 +79,32 @@ pub(crate) fn verdict(http: &AcsHttp, device: &EmulatedDevice, timeout: Duration
     let Some(last) = informs.last() else {
         return skip("blocked", "the Inform was not sent".into());
     };
-    let sent_credentials = matches!(http.credentials, CredentialState::Sent { .. });
     let (status, mode, what) = match (&last.outcome, &http.credentials) {
         (HttpOutcome::Answer(a), CredentialState::NeedsCredentials(c)) if a.status == 401 => {
-            return skip("needs-credentials", format!("the ACS demands credentials for the Inform ({}); give --acs-username and --acs-password; {record}", c.describe())).with(evidence);
+            let why = format!(
+                "the ACS demands credentials for the Inform ({}); give --acs-username and \
+                 --acs-password; {record}",
+                c.describe()
+            );
+            return skip("needs-credentials", why).with(evidence);
         }
         (HttpOutcome::Answer(a), CredentialState::UnverifiedTls(_)) if a.status == 401 => {
-            return skip("unverified-tls", format!("credentials not sent: the ACS certificate failed verification (see acs.tls); {record}")).with(evidence);
+            let why = format!(
+                "credentials not sent: the ACS certificate failed verification (see acs.tls); \
+                 {record}"
+            );
+            return skip("unverified-tls", why).with(evidence);
         }
-        (HttpOutcome::Answer(a), _) if a.status == 401 && sent_credentials => (LiveStatus::Fail, "unauthorized", "the ACS rejected the credentials (401 after Authorization)".to_string()),
-        (HttpOutcome::Answer(a), _) if a.status == 401 => (LiveStatus::Fail, "unauthorized", "the ACS demands credentials it does not say how to give (401 without a usable challenge)".to_string()),
-        (HttpOutcome::Answer(a), _) => match &a.body.soap {
-            SoapSummary::Rpc { name, fault_code, fault_string, .. } if name == "Fault" => {
-                let code = fault_code.map(|c| format!(" {c}")).unwrap_or_default();
-                let meaning = fault_code.and_then(fault_meaning).map(|m| format!(" ({m})")).unwrap_or_default();
-                let text = fault_string.as_ref().map(|s| format!(": {s:?}")).unwrap_or_default();
-                (LiveStatus::Fail, "soap-fault", format!("the ACS answered the Inform with SOAP Fault{code}{meaning}{text}"))
-            }
-            _ if a.status >= 400 => (LiveStatus::Fail, "http-error", format!("the ACS answered the Inform with HTTP {}", a.status_line())),
-            _ if (300..400).contains(&a.status) => {
-                let to = a.location.as_ref().map(|l| format!(" to {l}")).unwrap_or_default();
-                (LiveStatus::Warn, "redirect", format!("the ACS redirects the Inform{to} ({})", a.status_line()))
-            }
-            SoapSummary::Rpc { name, .. } if name == "InformResponse" => (LiveStatus::Pass, "pass", format!("the ACS answered the Inform with an InformResponse ({})", a.status_line())),
-            SoapSummary::Rpc { name, .. } => (LiveStatus::Fail, "wrong-rpc", format!("the ACS answered the Inform with {name}, not an InformResponse")),
-            SoapSummary::Malformed(m) => (LiveStatus::Fail, "malformed", format!("the ACS's answer to the Inform is not well-formed XML: {m}")),
-            SoapSummary::NotSoap(r) => (LiveStatus::Fail, "not-soap", format!("the ACS answered the Inform with something that is not SOAP: {r}")),
-            SoapSummary::Empty | SoapSummary::EmptyBody => (LiveStatus::Fail, "not-soap", format!("the ACS answered the Inform with {} and no InformResponse", a.status_line())),
-        },
-        (HttpOutcome::TimedOut, _) => (LiveStatus::Fail, "timeout", format!("the ACS did not answer the Inform within {}", secs(timeout))),
-        (HttpOutcome::Reset, _) => (LiveStatus::Fail, "reset", "the connection was reset before the ACS answered the Inform".to_string()),
-        (HttpOutcome::Closed, _) => (LiveStatus::Fail, "closed", "the connection was closed before the ACS answered the Inform".to_string()),
-        (HttpOutcome::NotHttp(e), _) => (LiveStatus::Fail, "not-soap", format!("the ACS answered the Inform with something that is not HTTP: {e}")),
-        (HttpOutcome::Error(e), _) => (LiveStatus::Fail, "closed", format!("the Inform exchange failed: {e}")),
+        (HttpOutcome::Answer(a), CredentialState::Sent { .. }) if a.status == 401 => {
+            let why = "the ACS rejected the credentials (401 after Authorization)";
+            (Fail, "unauthorized", why.to_string())
+        }
+        (HttpOutcome::Answer(a), _) if a.status == 401 => {
+            let why = "the ACS demands credentials but gives no usable challenge";
+            (Fail, "unauthorized", why.to_string())
+        }
+        (HttpOutcome::Answer(a), _) => judge_answer(a),
+        (other, _) => judge_failure(other, timeout),
     };
     let mut evidence = evidence;
     if let Some(end) = http
@@ -127,6 +121,81 @@ pub(crate) fn verdict(http: &AcsHttp, device: &EmulatedDevice, timeout: Duration
         format!("{what}; {record}"),
     )
     .with(evidence)
+}
+
+/// Judges an HTTP answer to the Inform (other than a 401).
+fn judge_answer(a: &HttpAnswer) -> (LiveStatus, &'static str, String) {
+    let line = a.status_line();
+    match &a.body.soap {
+        SoapSummary::Rpc {
+            name,
+            fault_code,
+            fault_string,
+            ..
+        } if name == "Fault" => {
+            let code = fault_code.map(|c| format!(" {c}")).unwrap_or_default();
+            let meaning = fault_code.and_then(fault_meaning);
+            let meaning = meaning.map(|m| format!(" ({m})")).unwrap_or_default();
+            let text = fault_string.as_ref().map(|s| format!(": {s:?}"));
+            let text = text.unwrap_or_default();
+            let what = format!("the ACS answered the Inform with SOAP Fault{code}{meaning}{text}");
+            (Fail, "soap-fault", what)
+        }
+        _ if a.status >= 400 => {
+            let what = format!("the ACS answered the Inform with HTTP {line}");
+            (Fail, "http-error", what)
+        }
+        _ if (300..400).contains(&a.status) => {
+            let to = a.location.as_ref().map(|l| format!(" to {l}"));
+            let what = format!(
+                "the ACS redirects the Inform{} ({line})",
+                to.unwrap_or_default()
+            );
+            (Warn, "redirect", what)
+        }
+        SoapSummary::Rpc { name, .. } if name == "InformResponse" => {
+            let what = format!("the ACS answered the Inform with an InformResponse ({line})");
+            (Pass, "pass", what)
+        }
+        SoapSummary::Rpc { name, .. } => {
+            let what = format!("the ACS answered the Inform with {name}, not an InformResponse");
+            (Fail, "wrong-rpc", what)
+        }
+        SoapSummary::Malformed(m) => {
+            let what = format!("the ACS's answer to the Inform is not well-formed XML: {m}");
+            (Fail, "malformed", what)
+        }
+        SoapSummary::NotSoap(r) => {
+            let what = format!("the ACS answered the Inform with something that is not SOAP: {r}");
+            (Fail, "not-soap", what)
+        }
+        SoapSummary::Empty | SoapSummary::EmptyBody => {
+            let what = format!("the ACS answered the Inform with {line} and no InformResponse");
+            (Fail, "not-soap", what)
+        }
+    }
+}
+
+/// Judges an Inform that got no HTTP answer.
+fn judge_failure(outcome: &HttpOutcome, timeout: Duration) -> (LiveStatus, &'static str, String) {
+    let before = "before the ACS answered the Inform";
+    match outcome {
+        HttpOutcome::TimedOut => {
+            let what = format!("the ACS did not answer the Inform within {}", secs(timeout));
+            (Fail, "timeout", what)
+        }
+        HttpOutcome::Reset => (Fail, "reset", format!("the connection was reset {before}")),
+        HttpOutcome::NotHttp(e) => {
+            let what = format!("the ACS answered the Inform with something that is not HTTP: {e}");
+            (Fail, "not-soap", what)
+        }
+        HttpOutcome::Error(e) => (Fail, "closed", format!("the Inform exchange failed: {e}")),
+        HttpOutcome::Closed | HttpOutcome::Answer(_) => (
+            Fail,
+            "closed",
+            format!("the connection was closed {before}"),
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -164,5 +233,66 @@ mod tests {
         );
         assert!(inform.problems.is_empty(), "{:?}", inform.problems);
         assert!(env.quirks.is_empty(), "{:?}", env.quirks);
+    }
+
+    fn answered(status: u16, soap: SoapSummary) -> (LiveStatus, &'static str) {
+        let a = HttpAnswer {
+            status,
+            reason: String::new(),
+            allow: None,
+            challenge: None,
+            content_type: None,
+            location: None,
+            retry_after: None,
+            cookies: vec![],
+            body: crate::live::acs_answer::BodySummary {
+                bytes: 10,
+                truncated: false,
+                soap,
+            },
+        };
+        let (status, mode, _) = judge_answer(&a);
+        (status, mode)
+    }
+
+    fn rpc(name: &str, fault_code: Option<u32>) -> SoapSummary {
+        SoapSummary::Rpc {
+            name: name.into(),
+            cwmp_ns: None,
+            fault_code,
+            fault_string: None,
+        }
+    }
+
+    #[test]
+    fn answers_to_the_inform() {
+        assert_eq!(answered(200, rpc("InformResponse", None)), (Pass, "pass"));
+        assert_eq!(
+            answered(200, rpc("Fault", Some(8005))),
+            (Fail, "soap-fault")
+        );
+        assert_eq!(
+            answered(500, rpc("Fault", Some(8002))),
+            (Fail, "soap-fault")
+        );
+        assert_eq!(answered(503, SoapSummary::Empty), (Fail, "http-error"));
+        assert_eq!(answered(302, SoapSummary::Empty), (Warn, "redirect"));
+        assert_eq!(
+            answered(200, rpc("GetParameterValues", None)),
+            (Fail, "wrong-rpc")
+        );
+        assert_eq!(
+            answered(200, SoapSummary::Malformed("line 1".into())),
+            (Fail, "malformed")
+        );
+        assert_eq!(
+            answered(200, SoapSummary::NotSoap("HTML".into())),
+            (Fail, "not-soap")
+        );
+        assert_eq!(answered(204, SoapSummary::Empty), (Fail, "not-soap"));
+        let t = Duration::from_secs(3);
+        assert_eq!(judge_failure(&HttpOutcome::TimedOut, t).1, "timeout");
+        assert_eq!(judge_failure(&HttpOutcome::Reset, t).1, "reset");
+        assert_eq!(judge_failure(&HttpOutcome::Closed, t).1, "closed");
     }
 }

@@ -237,8 +237,17 @@ impl LiveEvidence {
 }
 
 /// Runs every probe the target asks for, `repeat` times, and judges them. Blocking: builds its own
-/// single-threaded tokio runtime (all probes are I/O-bound and run concurrently on it).
+/// single-threaded tokio runtime (all probes are I/O-bound and run concurrently on it); called from
+/// inside another tokio runtime, it runs on a thread of its own rather than nesting runtimes.
 pub fn run(target: &LiveTarget) -> LiveReport {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return std::thread::scope(|s| s.spawn(|| run_here(target)).join())
+            .unwrap_or_else(|_| combine::cannot_run(target, "the probe thread failed"));
+    }
+    run_here(target)
+}
+
+fn run_here(target: &LiveTarget) -> LiveReport {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -284,6 +293,23 @@ mod tests {
             ("8.8.8.8", Duration::from_secs(5), 1)
         );
         assert!(t.acs_url.is_none() && t.cpe_url.is_none() && t.emulate_inform.is_none());
+    }
+
+    #[test]
+    fn runs_inside_an_async_runtime_too() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let target = LiveTarget {
+            cpe_url: Some("ftp://192.0.2.7/".into()),
+            wan_target: String::new(),
+            ..LiveTarget::default()
+        };
+        let report = rt.block_on(async { run(&target) });
+        assert_eq!(report.attempts.len(), 1);
+        let modes: Vec<&str> = report.verdicts.iter().map(|v| v.mode).collect();
+        assert_eq!(modes, ["unresolved", "invalid-url", "blocked", "blocked"]);
     }
 
     #[test]

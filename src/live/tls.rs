@@ -319,7 +319,9 @@ mod tests {
         let t = Duration::from_secs(2);
         let ok = verdict(&result(TlsOutcome::Completed, None), t);
         assert_eq!((ok.status, ok.mode), (LiveStatus::Pass, "pass"));
-        assert!(ok.summary.starts_with("TLS 1.3, TLS13_AES_256_GCM_SHA384 with acs.test; certificate CN=acs.test valid until 2033-05-18"), "{}", ok.summary);
+        let expected = "TLS 1.3, TLS13_AES_256_GCM_SHA384 with acs.test; \
+                        certificate CN=acs.test valid until 2033-05-18";
+        assert!(ok.summary.starts_with(expected), "{}", ok.summary);
         assert_eq!(ok.evidence.len(), 2);
         let expired = verdict(
             &result(
