@@ -32,6 +32,8 @@ pub(crate) const CPE_READ_CAP: usize = 4096;
 pub struct CrProbe {
     /// The URL without user-info.
     pub url: String,
+    /// When the probe started.
+    pub at: Timestamp,
     /// Why no connection was tried (URL unusable, host unresolved).
     pub problem: Option<(&'static str, String)>,
     pub dns: Option<DnsResult>,
@@ -68,6 +70,7 @@ impl CrStep {
 pub(crate) async fn probe(target: &LiveTarget, url: &str, budget: &Budget) -> CrProbe {
     let mut p = CrProbe {
         url: super::attempt::sanitize_url(url),
+        at: now(),
         problem: None,
         dns: None,
         connect: None,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::auth::Scheme;
 use super::bounded_http::RawOutcome;
-use super::clock::{ms, now, secs};
+use super::clock::{ms, secs};
 use super::cr::{CrProbe, CrStep};
 use super::tcp;
 use super::{LiveEvidence, LiveStatus, LiveVerdict};
@@ -48,7 +48,7 @@ pub(crate) fn verdicts(p: &CrProbe, timeout: Duration) -> Vec<LiveVerdict> {
     let connect = match (&p.problem, &p.connect) {
         (Some((mode, why)), _) => {
             LiveVerdict::new("cr.connect", LiveStatus::Fail, mode, why.clone())
-                .with([LiveEvidence::new(now(), why.clone())])
+                .with([LiveEvidence::new(p.at, why.clone())])
         }
         (None, Some(c)) => tcp::verdict("cr.connect", "the CPE", std::slice::from_ref(c), timeout),
         (None, None) => blocked("cr.connect", "no connection attempted"),
@@ -212,6 +212,7 @@ mod tests {
     ) -> Vec<(LiveStatus, &'static str)> {
         let p = CrProbe {
             url: "http://192.0.2.7:7547/cr".into(),
+            at: Timestamp::new(1_700_000_000, 0),
             problem: None,
             dns: None,
             connect: Some(ConnectResult {
