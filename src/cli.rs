@@ -281,16 +281,17 @@ fn check(args: CheckArgs) -> Result<u8, String> {
         progress: progress
             .clone()
             .map(|pb| Box::new(move |n| pb.set_position(n)) as Box<dyn FnMut(u64) + Send>),
+        live: None,
     };
     let diagnosis =
-        crate::diagnose::diagnose_capture(&input, &config, opts).map_err(|e| e.to_string())?;
+        crate::diagnose::diagnose(Some(&input), &config, opts).map_err(|e| e.to_string())?;
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
     let mut report = diagnosis.report;
-    if let Some(path) = &args.evidence_pcap {
-        let selection = crate::evidence_pcap::select(&report, &diagnosis.facts);
-        let link_types = &diagnosis.facts.capture.link_types;
+    if let (Some(path), Some(facts)) = (&args.evidence_pcap, &diagnosis.facts) {
+        let selection = crate::evidence_pcap::select(&report, facts);
+        let link_types = &facts.capture.link_types;
         let mut written = crate::evidence_pcap::write(&input, &selection, link_types, path)?;
         if spooled.is_some() {
             written.file = path.display().to_string();

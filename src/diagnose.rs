@@ -1,14 +1,16 @@
-//! The pipeline as plain function calls (DESIGN.md §2): capture → facts → sessions → checks → report.
+//! The pipeline as plain function calls (DESIGN.md §2): capture → facts → sessions → checks → report,
+//! and live probes → verdicts, combined per check.
 //!
-//! Takes: a capture input, the reference values, and what to run (the check ids, a baseline capture of a
-//! working registration, a progress callback). Gives: the [`Report`] and the facts it was built from (the
-//! evidence capture needs them). `Err` only when a capture cannot be read at all (exit 2); everything a
-//! capture shows, broken or not, is in the report.
+//! Takes: a capture input and/or a live target, the reference values, and what to run (the check ids,
+//! a baseline capture of a working registration, a progress callback). Gives: the [`Report`] and the facts
+//! it was built from (the evidence capture needs them). `Err` only when a capture cannot be read at all
+//! (exit 2); everything a capture shows, broken or not, and everything the probes saw, is in the report.
 
 use crate::capture::{CaptureError, Input};
 use crate::checks::{Baseline, Ctx, run_all};
 use crate::config::Config;
 use crate::facts::Facts;
+use crate::live::{LiveReport, LiveTarget};
 use crate::report::{self, Report};
 use crate::{engine, sessions};
 
@@ -21,20 +23,33 @@ pub struct Options<'a> {
     pub baseline: Option<&'a Input>,
     /// Called with the bytes of the capture read so far.
     pub progress: Option<Box<dyn FnMut(u64) + Send + 'a>>,
+    /// Probe the network now (`--live`).
+    pub live: Option<&'a LiveTarget>,
 }
 
-/// A diagnosis: the report and the facts it rests on.
+/// A diagnosis: the report and the facts it rests on (none for a live-only run).
 pub struct Diagnosis {
     pub report: Report,
-    pub facts: Facts,
+    pub facts: Option<Facts>,
 }
 
-/// Diagnoses one capture.
-pub fn diagnose_capture(
-    input: &Input,
+/// Diagnoses a capture, the live network, or both.
+pub fn diagnose(
+    input: Option<&Input>,
     config: &Config,
     opts: Options<'_>,
 ) -> Result<Diagnosis, CaptureError> {
+    let probed: Option<LiveReport> = opts.live.map(crate::live::run);
+    let Some(input) = input else {
+        let results = run_all(None, opts.only, probed.as_ref());
+        let mut report =
+            report::build_live(results, opts.live.map(describe_target).unwrap_or_default());
+        scrub(&mut report, config);
+        return Ok(Diagnosis {
+            report,
+            facts: None,
+        });
+    };
     let facts = match opts.progress {
         Some(progress) => engine::analyze_with_progress(input, progress)?,
         None => engine::analyze(input)?,
@@ -52,8 +67,47 @@ pub fn diagnose_capture(
             sessions,
         });
     }
-    let results = run_all(&ctx, opts.only);
-    let report = report::build(&ctx, results);
+    let results = run_all(Some(&ctx), opts.only, probed.as_ref());
+    let mut report = report::build(&ctx, results);
+    if let Some(target) = opts.live {
+        report.assumptions.extend(describe_target(target));
+    }
+    scrub(&mut report, config);
     drop(ctx);
-    Ok(Diagnosis { report, facts })
+    Ok(Diagnosis {
+        report,
+        facts: Some(facts),
+    })
+}
+
+/// Passwords given on the command line never reach an output.
+fn scrub(report: &mut Report, config: &Config) {
+    if !config.show_secrets {
+        let secrets: Vec<&str> = [&config.acs_password, &config.cr_password]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        report.scrub(&secrets);
+    }
+}
+
+/// What the live run probed, in words for the report (no passwords).
+fn describe_target(t: &LiveTarget) -> Vec<String> {
+    let mut out = vec![format!(
+        "live probes from this machine: {} attempt{}, {} s timeout per probe",
+        t.repeat.max(1),
+        if t.repeat > 1 { "s" } else { "" },
+        t.timeout.as_secs_f32()
+    )];
+    if let Some(url) = &t.acs_url {
+        out.push(format!("live: ACS URL {}", crate::live::sanitize_url(url)));
+    }
+    if let Some(url) = &t.cpe_url {
+        out.push(format!(
+            "live: ConnectionRequestURL {}",
+            crate::live::sanitize_url(url)
+        ));
+    }
+    out
 }

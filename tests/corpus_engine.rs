@@ -48,7 +48,7 @@ fn every_corpus_capture_gets_a_full_report() {
         let sessions = sessions::build(&facts);
         let config = Config::default();
         let ctx = Ctx::new(&facts, &sessions, &config, "corpus");
-        let results = run_all(&ctx, &[]);
+        let results = run_all(Some(&ctx), &[], None);
         assert_eq!(results.len(), 20, "{}", path.display());
         assert!(facts.capture.truncated.is_none(), "{}", path.display());
     }
@@ -73,7 +73,7 @@ fn magma_three_healthy_periodic_sessions_report_no_failure() {
     );
     let config = Config::default();
     let ctx = Ctx::new(&facts, &s, &config, "magma");
-    let results = run_all(&ctx, &[]);
+    let results = run_all(Some(&ctx), &[], None);
     let failed: Vec<_> = results
         .iter()
         .filter(|r| r.status == Status::Fail)

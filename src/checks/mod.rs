@@ -6,6 +6,7 @@
 //! for its mode. Checks do no I/O and read no clock.
 
 pub mod catalog;
+mod combine;
 mod compare;
 mod config_rpc;
 mod connreq;
@@ -21,6 +22,8 @@ pub use ctx::{Baseline, Ctx, Roles};
 pub use evidence::Evidence;
 
 use serde::Serialize;
+
+use crate::live::LiveReport;
 
 /// The verdict of one check (DESIGN.md §1 "Statuses").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -164,7 +167,11 @@ pub const REGISTRY: [(&str, CheckFn, &[&str]); 20] = [
 ];
 
 /// Runs every check in catalog order (`only`: just these ids, the others skipped as not asked for).
-pub fn run_all(ctx: &Ctx<'_>, only: &[String]) -> Vec<CheckResult> {
+pub fn run_all(
+    ctx: Option<&Ctx<'_>>,
+    only: &[String],
+    live: Option<&LiveReport>,
+) -> Vec<CheckResult> {
     let cat = catalog::catalog();
     cat.checks
         .iter()
@@ -174,7 +181,10 @@ pub fn run_all(ctx: &Ctx<'_>, only: &[String]) -> Vec<CheckResult> {
                 .find(|(id, _, _)| *id == entry.id)
                 .expect("every catalog id has an implementation (unit-tested)");
             let verdict = if only.is_empty() || only.iter().any(|o| o == id) {
-                check(ctx)
+                let probed = live
+                    .and_then(|l| l.verdicts.iter().find(|v| v.id == *id))
+                    .map(combine::from_live);
+                combine::combine(ctx.map(|c| check(c)), probed)
             } else {
                 Verdict::skip("not-selected", "not selected (--only)")
             };
@@ -212,7 +222,11 @@ mod tests {
                 "{} must have exactly one implementation",
                 entry.id
             );
-            for mode in impls[0].2 {
+            let live: &[&str] = crate::live::MODES
+                .iter()
+                .find(|(id, _)| *id == entry.id)
+                .map_or(&[], |(_, m)| *m);
+            for mode in impls[0].2.iter().chain(live) {
                 if *mode != "pass" {
                     assert!(
                         entry.hints.contains_key(*mode),
@@ -223,7 +237,7 @@ mod tests {
             }
             for hint in entry.hints.keys() {
                 assert!(
-                    impls[0].2.contains(&hint.as_str()),
+                    impls[0].2.contains(&hint.as_str()) || live.contains(&hint.as_str()),
                     "{}: hint {hint} is never used",
                     entry.id
                 );

@@ -70,7 +70,7 @@ pub struct AcsUrl {
 }
 
 /// The URL without user-info (`http://u:p@h/` → `http://h/`), for reports and requests.
-pub(crate) fn sanitize_url(raw: &str) -> String {
+pub fn sanitize_url(raw: &str) -> String {
     if let Ok(mut u) = Url::parse(raw) {
         let _ = u.set_username("");
         let _ = u.set_password(None);

@@ -56,13 +56,13 @@ use crate::time::Timestamp;
 
 pub use acs_answer::{BodySummary, HttpAnswer, HttpOutcome, HttpStep, SoapSummary};
 pub use acs_http::{AcsHttp, CredentialState};
-pub use attempt::{AcsProbe, AcsUrl, LiveAttempt};
+pub use attempt::{AcsProbe, AcsUrl, LiveAttempt, sanitize_url};
 pub use auth::{Challenge, Scheme};
 pub use bounded_http::{RawAnswer, RawOutcome};
 pub use cr::{CrProbe, CrStep};
 pub use dns::{DnsOutcome, DnsQuery, DnsResult};
 pub use icmp::{IcmpPrivilege, PingOutcome, PingResult};
-pub use modes::{MODES, NEW_HINTS};
+pub use modes::MODES;
 pub use tcp::{ConnectOutcome, ConnectResult};
 pub use tls::{TlsOutcome, TlsResult};
 pub use tls_verify::{CertProblem, CertSummary};
@@ -191,7 +191,7 @@ pub struct LiveVerdict {
     /// Catalog id (`acs.tls`, `cr.auth` …).
     pub id: &'static str,
     pub status: LiveStatus,
-    /// A hint key of that check in the catalog (`pass` for a plain pass), or one of [`NEW_HINTS`].
+    /// A hint key of that check in the catalog (`pass` for a plain pass); see [`MODES`].
     pub mode: &'static str,
     /// One line, e.g. `acs.isp.example resolved by 127.0.0.1:5353: NXDOMAIN`.
     pub summary: String,
