@@ -2,13 +2,21 @@
 //!
 //! Takes: the check results, the facts (for the capture summary and the message list) and the roles.
 //! Gives: [`Report`] — verdict, first failure, every check in catalog order with its evidence and hint,
-//! every HTTP message in frame order (DESIGN.md §3 JSON schema 1), what was assumed, and what the pass
-//! could not read or keep. Secrets given on the command line are scrubbed from every string here, so no
-//! renderer can leak them.
+//! every HTTP message in frame order (DESIGN.md §3 JSON schema 1), what was assumed, what the pass
+//! could not read or keep, and the ladder diagrams of the sessions ([`ladder`]). Secrets given on the
+//! command line are scrubbed from every string here, so no renderer can leak them.
 
+pub mod html;
+mod html_checks;
+pub mod html_ladder;
 pub mod json;
+pub mod ladder;
+mod ladder_draw;
+mod ladder_words;
 pub mod markdown;
+pub mod markdown_ladder;
 pub mod text;
+pub mod text_ladder;
 
 use crate::checks::{CheckResult, Ctx, Status};
 use crate::facts::Facts;
@@ -53,6 +61,10 @@ pub struct Report {
     pub assumptions: Vec<String>,
     /// What could not be read or kept (a truncated file, full tables, undecoded frames).
     pub notes: Vec<String>,
+    /// Ladder diagrams of the CWMP sessions and connection requests, the most relevant ones.
+    pub ladders: Vec<ladder::Ladder>,
+    /// Sessions and connection requests not drawn (beyond [`ladder::MAX_LADDERS`]).
+    pub ladders_omitted: usize,
 }
 
 impl Report {
@@ -98,6 +110,9 @@ impl Report {
         self.notes.iter_mut().for_each(clean);
         for m in &mut self.messages {
             clean(&mut m.http);
+        }
+        for l in &mut self.ladders {
+            l.for_each_text(&clean);
         }
     }
 }
@@ -201,6 +216,7 @@ fn message_rows(facts: &Facts) -> Vec<MessageRow> {
 
 /// Builds the report of a capture diagnosis.
 pub fn build(ctx: &Ctx<'_>, checks: Vec<CheckResult>) -> Report {
+    let (ladders, ladders_omitted) = ladder::build(ctx.facts, ctx.sessions);
     let mut report = Report {
         source: ctx.source.to_string(),
         capture: Some(capture_summary(ctx.facts)),
@@ -208,6 +224,8 @@ pub fn build(ctx: &Ctx<'_>, checks: Vec<CheckResult>) -> Report {
         messages: message_rows(ctx.facts),
         assumptions: ctx.roles.assumptions.clone(),
         notes: notes(ctx.facts),
+        ladders,
+        ladders_omitted,
     };
     report.notes.extend(cwmp_http_problems(ctx));
 
