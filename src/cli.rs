@@ -39,7 +39,7 @@ pub struct Cli {
 pub enum Command {
     /// Diagnose a capture and print the report.
     #[command(
-        after_help = "Examples:\n  cwmp-doctor check --pcap capture.pcap\n  tcpdump -w - -i eth0 port 7547 | cwmp-doctor check --pcap -\n  cwmp-doctor check --pcap capture.pcap --format markdown --output report.md\n  cwmp-doctor check --pcap capture.pcap --acs-url https://acs.isp.example/acs --acs-password-env ACS_PW --only cwmp.credentials"
+        after_help = "Examples:\n  cwmp-doctor check --pcap capture.pcap\n  tcpdump -w - -i eth0 port 7547 | cwmp-doctor check --pcap -\n  cwmp-doctor check --pcap capture.pcap --format markdown --output report.md\n  cwmp-doctor check --pcap capture.pcap --format html --output report.html\n  cwmp-doctor check --pcap capture.pcap --acs-url https://acs.isp.example/acs --acs-password-env ACS_PW --only cwmp.credentials"
     )]
     Check(Box<CheckArgs>),
     /// List the checks in report order.
@@ -56,6 +56,8 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// One self-contained HTML page (no external resources, no JavaScript).
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -306,6 +308,8 @@ fn check(args: CheckArgs) -> Result<u8, String> {
             to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
+    // `colored` decides by itself from the terminal and CLICOLOR; the choice made here must win.
+    colored::control::set_override(color);
     let text = render(&report, args.format, color);
     match &args.output {
         Some(path) => std::fs::write(path, text)
@@ -327,5 +331,6 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Text => report::text::render(report, color),
         Format::Json => report::json::render(report),
         Format::Markdown => report::markdown::render(report),
+        Format::Html => report::html::render(report),
     }
 }

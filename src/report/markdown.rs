@@ -2,8 +2,9 @@
 //!
 //! Takes: a [`Report`]. Gives: Markdown — the verdict and first failure with its hint, a table of every
 //! check (id, FAQ step, status, summary), then the evidence of every check that did not simply pass,
-//! with frame numbers and times, then the HTTP messages of the capture. Table cells are escaped so a
-//! summary with `|` cannot break the table.
+//! with frame numbers and times, then a Mermaid ladder per session ([`super::markdown_ladder`]), then
+//! the HTTP messages of the capture. Table cells are escaped so a summary with `|` cannot break the
+//! table.
 
 use crate::checks::Status;
 use crate::checks::catalog::catalog;
@@ -136,6 +137,7 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+    out.push_str(&crate::report::markdown_ladder::render(report));
     if !report.messages.is_empty() {
         out.push_str("\n## HTTP messages\n\n| Frame | Time | Source | Destination | HTTP | RPC |\n|---|---|---|---|---|---|\n");
         for m in &report.messages {

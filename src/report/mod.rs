@@ -2,13 +2,21 @@
 //!
 //! Takes: the check results, the facts (for the capture summary and the message list) and the roles.
 //! Gives: [`Report`] — verdict, first failure, every check in catalog order with its evidence and hint,
-//! every HTTP message in frame order (DESIGN.md §3 JSON schema 1), what was assumed, and what the pass
-//! could not read or keep. Secrets given on the command line are scrubbed from every string here, so no
-//! renderer can leak them.
+//! every HTTP message in frame order (DESIGN.md §3 JSON schema 1), what was assumed, what the pass
+//! could not read or keep, and the ladder diagrams of the sessions ([`ladder`]). Secrets given on the
+//! command line are scrubbed from every string here, so no renderer can leak them.
 
+pub mod html;
+mod html_checks;
+pub mod html_ladder;
 pub mod json;
+pub mod ladder;
+mod ladder_draw;
+mod ladder_words;
 pub mod markdown;
+pub mod markdown_ladder;
 pub mod text;
+pub mod text_ladder;
 
 use crate::checks::{CheckResult, Ctx, Status};
 use crate::facts::Facts;
@@ -55,6 +63,10 @@ pub struct Report {
     pub notes: Vec<String>,
     /// The trimmed capture written for R&D (`--evidence-pcap`), with its frame map.
     pub evidence_capture: Option<crate::evidence_pcap::EvidenceCapture>,
+    /// Ladder diagrams of the CWMP sessions and connection requests, the most relevant ones.
+    pub ladders: Vec<ladder::Ladder>,
+    /// Sessions and connection requests not drawn (beyond [`ladder::MAX_LADDERS`]).
+    pub ladders_omitted: usize,
 }
 
 impl Report {
@@ -100,6 +112,9 @@ impl Report {
         self.notes.iter_mut().for_each(clean);
         for m in &mut self.messages {
             clean(&mut m.http);
+        }
+        for l in &mut self.ladders {
+            l.for_each_text(&clean);
         }
     }
 }
@@ -203,6 +218,7 @@ fn message_rows(facts: &Facts) -> Vec<MessageRow> {
 
 /// Builds the report of a capture diagnosis.
 pub fn build(ctx: &Ctx<'_>, checks: Vec<CheckResult>) -> Report {
+    let (ladders, ladders_omitted) = ladder::build(ctx.facts, ctx.sessions);
     let mut report = Report {
         source: ctx.source.to_string(),
         capture: Some(capture_summary(ctx.facts)),
@@ -211,6 +227,8 @@ pub fn build(ctx: &Ctx<'_>, checks: Vec<CheckResult>) -> Report {
         assumptions: ctx.roles.assumptions.clone(),
         notes: notes(ctx.facts),
         evidence_capture: None,
+        ladders,
+        ladders_omitted,
     };
     report.notes.extend(cwmp_http_problems(ctx));
 
@@ -227,5 +245,7 @@ pub fn build_live(checks: Vec<CheckResult>, assumptions: Vec<String>) -> Report 
         assumptions,
         notes: Vec::new(),
         evidence_capture: None,
+        ladders: Vec::new(),
+        ladders_omitted: 0,
     }
 }

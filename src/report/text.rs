@@ -3,8 +3,9 @@
 //! Takes: a [`Report`] and whether to colour. Gives: text that fits 80 columns — the verdict and the
 //! first failure with its hint first (the likely root cause), then the FAQ's modules and steps as
 //! headings with each check's status, summary, evidence (frame numbers to open in Wireshark) and, for
-//! failures and warnings, what to do next; then the counts and the notes. Colour only marks statuses
-//! and headings, so the text reads the same without it.
+//! failures and warnings, what to do next; then the ladder of each session ([`super::text_ladder`]),
+//! the counts and the notes. Colour only marks statuses and headings, so the text reads the same
+//! without it.
 
 use colored::{ColoredString, Colorize};
 
@@ -133,6 +134,7 @@ pub fn render(report: &Report, color: bool) -> String {
         }
         check(&mut out, &p, c, &report.source);
     }
+    out.push_str(&crate::report::text_ladder::render(report, color));
     line(&mut out, String::new());
     line(
         &mut out,
@@ -189,7 +191,7 @@ pub fn cited_frames(report: &Report) -> Vec<u64> {
 }
 
 /// Module I numbers its steps 1–5, Module II I–V, as the FAQ does.
-fn step_label(module: u8, step: u8) -> String {
+pub(crate) fn step_label(module: u8, step: u8) -> String {
     if module == 2 {
         ["I", "II", "III", "IV", "V"]
             .get(usize::from(step.saturating_sub(1)))
