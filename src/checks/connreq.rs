@@ -94,6 +94,13 @@ pub fn precondition(ctx: &Ctx<'_>) -> Verdict {
         .find(|u| ctx.msg(u.message).http.src.ip() == done.cpe)
         .or(ctx.sessions.cr_urls.last())
     else {
+        if done.informs.is_empty() {
+            return Verdict::skip(
+                "no-evidence",
+                "a session completed, but the capture began after its Inform: the ConnectionRequestURL is not in it",
+            )
+            .with([done_ev]);
+        }
         return Verdict::warn(
             "no-url",
             "a registration completed but no Inform reported a ConnectionRequestURL",

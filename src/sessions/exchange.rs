@@ -101,10 +101,14 @@ pub fn exchanges_of(facts: &Facts, conn: &ConnFacts, messages: &[usize]) -> Vec<
         .copied()
         .filter(|&i| msgs[i].http.is_request())
         .collect();
+    // A response that began before the connection's first captured request answers a request the
+    // capture missed (it joined the connection mid-way): it pairs with nothing.
+    let first_request = requests.first().map(|&i| msgs[i].http.first.frame);
     let mut responses = messages
         .iter()
         .copied()
-        .filter(|&i| msgs[i].http.status().is_some_and(|s| s >= 200));
+        .filter(|&i| msgs[i].http.status().is_some_and(|s| s >= 200))
+        .filter(|&i| first_request.is_some_and(|f| msgs[i].http.first.frame > f));
     let capture_end = facts.capture.last_ts;
     requests
         .iter()
