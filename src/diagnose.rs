@@ -70,7 +70,7 @@ pub fn diagnose(
     let results = run_all(Some(&ctx), opts.only, probed.as_ref());
     let mut report = report::build(&ctx, results);
     if let Some(target) = opts.live {
-        report.assumptions.extend(describe_target(target));
+        report.notes.extend(describe_target(target));
     }
     scrub(&mut report, config);
     drop(ctx);

@@ -236,14 +236,14 @@ pub fn build(ctx: &Ctx<'_>, checks: Vec<CheckResult>) -> Report {
 }
 
 /// Builds the report of a live-only run (no capture): the probes' verdicts and what was probed.
-pub fn build_live(checks: Vec<CheckResult>, assumptions: Vec<String>) -> Report {
+pub fn build_live(checks: Vec<CheckResult>, probed: Vec<String>) -> Report {
     Report {
         source: "live".into(),
         capture: None,
         checks,
         messages: Vec::new(),
-        assumptions,
-        notes: Vec::new(),
+        assumptions: Vec::new(),
+        notes: probed,
         evidence_capture: None,
         ladders: Vec::new(),
         ladders_omitted: 0,
