@@ -107,7 +107,7 @@ fn outcome_word(o: &Outcome) -> String {
         Outcome::Completed { .. } => "ran to its end".into(),
         Outcome::Open { state } => format!("was still open ({})", state.describe()),
         Outcome::Failed { failure, state, .. } => {
-            format!("failed {} ({failure:?})", state.describe())
+            format!("failed {} ({})", state.describe(), failure.describe())
         }
     }
 }

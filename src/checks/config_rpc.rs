@@ -51,11 +51,16 @@ fn value_text(ctx: &Ctx<'_>, name: &str, value: &str) -> String {
     }
 }
 
+/// "9007 Invalid parameter value", with the FaultString when it adds something to the code's meaning.
 fn fault_text(code: Option<u32>, string: Option<&str>) -> String {
+    let meaning = code.and_then(fault_meaning);
     let code_text = code.map_or("no FaultCode".to_string(), |c| {
-        format!("{c} {}", fault_meaning(c).unwrap_or("unknown code"))
+        format!("{c} {}", meaning.unwrap_or("unknown code"))
     });
-    match string.filter(|s| !s.is_empty()) {
+    match string
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && !meaning.is_some_and(|m| m.eq_ignore_ascii_case(s)))
+    {
         Some(s) => format!("{code_text} ({s:?})"),
         None => code_text,
     }

@@ -57,7 +57,11 @@ fn session_attempt(ctx: &Ctx<'_>, s: &CwmpSession) -> Option<Attempt> {
             state.describe()
         ),
         Outcome::Failed { failure, state, .. } => {
-            format!("session failed {}: {failure:?}", state.describe())
+            format!(
+                "session failed {}: {}",
+                state.describe(),
+                failure.describe()
+            )
         }
     };
     Some(Attempt {

@@ -263,21 +263,15 @@ fn no_inform(ctx: &Ctx<'_>) -> Verdict {
     )
 }
 
+/// The catalog mode of a silence, and the silence in words.
 fn silence_mode(s: &Silence) -> (&'static str, String) {
-    match s {
-        Silence::Reset { by_cpe, .. } => (
-            "reset",
-            format!("the connection was reset by the {}", who(*by_cpe)),
-        ),
-        Silence::Closed { by_cpe, .. } => (
-            "closed",
-            format!("the connection was closed by the {}", who(*by_cpe)),
-        ),
-        Silence::TimedOut { waited_secs } => {
-            ("timeout", format!("no answer within {waited_secs} s"))
-        }
-        Silence::CaptureEnded => ("capture-ended", "the capture ends before an answer".into()),
-    }
+    let mode = match s {
+        Silence::Reset { .. } => "reset",
+        Silence::Closed { .. } => "closed",
+        Silence::TimedOut { .. } => "timeout",
+        Silence::CaptureEnded => "capture-ended",
+    };
+    (mode, s.describe())
 }
 
 fn who(by_cpe: bool) -> &'static str {

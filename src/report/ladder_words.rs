@@ -17,7 +17,6 @@ use crate::report::ladder::{ConnKind, End, Side};
 use crate::sessions::connreq::{ConnRequest, CrFailure, CrState};
 use crate::sessions::cwmp::{CwmpSession, Outcome};
 use crate::sessions::cwmp_table::Failure;
-use crate::sessions::exchange::Silence;
 
 /// Longest string taken from the capture, in characters.
 pub const MAX_FIELD: usize = 60;
@@ -169,50 +168,10 @@ pub fn conn_text(kind: ConnKind, by: Side) -> String {
     format!("{what} from the {}", by.name())
 }
 
-fn silence_text(s: &Silence) -> String {
-    let side = |by_cpe: bool| if by_cpe { "CPE" } else { "ACS" };
-    match s {
-        Silence::Reset { at, by_cpe } => format!(
-            "the {} reset the connection (frame {})",
-            side(*by_cpe),
-            at.frame
-        ),
-        Silence::Closed { at, by_cpe } => format!(
-            "the {} closed the connection (frame {})",
-            side(*by_cpe),
-            at.frame
-        ),
-        Silence::CaptureEnded => "the capture ends".into(),
-        Silence::TimedOut { waited_secs } => format!("nothing for {waited_secs} s"),
-    }
-}
-
+/// A failure in words, clipped: its strings (an auth scheme, a message description) come from the
+/// capture.
 fn failure_text(f: &Failure) -> String {
-    match f {
-        Failure::AuthRejected { scheme } => format!(
-            "the ACS rejected the {} credentials (401 after Authorization)",
-            clip(scheme, 20)
-        ),
-        Failure::ChallengeUnanswered { scheme } => format!(
-            "the ACS asked for {} credentials and the CPE did not send them",
-            clip(scheme, 20)
-        ),
-        Failure::Fault { code } => format!("the ACS answered with a Fault: {}", fault_text(*code)),
-        Failure::HttpStatus(s) => format!("the ACS answered HTTP {s}"),
-        Failure::NotSoap { malformed: true } => "the ACS answered with malformed XML".into(),
-        Failure::NotSoap { malformed: false } => {
-            "the ACS answered with a body that is not SOAP".into()
-        }
-        Failure::NoAnswer(s) => format!("no answer: {}", silence_text(s)),
-        Failure::Unexpected { what, .. } => format!(
-            "{} came where the session state does not allow it",
-            clip(what, MAX_FIELD)
-        ),
-        Failure::Superseded => {
-            "the CPE began a new session (a new Inform) before this one ended".into()
-        }
-        Failure::Abandoned(s) => format!("neither side went on: {}", silence_text(s)),
-    }
+    clip(&f.describe(), 200)
 }
 
 /// How a CWMP session ended, in words.
@@ -260,7 +219,7 @@ pub fn cr_outcome(cr: &ConnRequest) -> (End, String) {
             "the CPE answered 503 (busy, or it limits connection requests)".into()
         }
         Some(CrFailure::HttpStatus(s)) => format!("the CPE answered HTTP {s}"),
-        Some(CrFailure::NoAnswer(s)) => format!("no answer: {}", silence_text(s)),
+        Some(CrFailure::NoAnswer(s)) => format!("no answer: {}", s.describe()),
         Some(CrFailure::ChallengeUnanswered) => {
             "the CPE asked for credentials and the ACS did not send them".into()
         }
@@ -288,6 +247,7 @@ pub fn cr_outcome(cr: &ConnRequest) -> (End, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sessions::exchange::Silence;
 
     #[test]
     fn clip_bounds_length_and_removes_control_characters() {

@@ -36,7 +36,7 @@ impl State {
     /// Human wording for reports: "waiting for the InformResponse" …
     pub fn describe(self) -> &'static str {
         match self {
-            State::Idle => "before the Inform",
+            State::Idle => "at the Inform",
             State::InformSent => "waiting for the InformResponse",
             State::CpeTurn => "after the InformResponse (CPE requests / empty POST)",
             State::CpeRequestSent => "waiting for the ACS to answer a CPE request",
@@ -74,6 +74,42 @@ pub enum Failure {
     /// Neither side went on: the connection was closed or reset, or nothing happened for 30 s, between
     /// messages (e.g. the CPE closed after the InformResponse instead of sending its empty POST).
     Abandoned(Silence),
+}
+
+impl Failure {
+    /// In words, for reports and ladders: "the ACS answered HTTP 503", "no answer: the ACS reset the
+    /// connection (frame 17)".
+    pub fn describe(&self) -> String {
+        match self {
+            Failure::AuthRejected { scheme } => {
+                format!("the ACS rejected the {scheme} credentials (401 after Authorization)")
+            }
+            Failure::ChallengeUnanswered { scheme } => {
+                format!("the ACS asked for {scheme} credentials and the CPE did not send them")
+            }
+            Failure::Fault { code } => {
+                let what = match code.map(|c| (c, crate::cwmp::fault_meaning(c))) {
+                    Some((c, Some(meaning))) => format!("FaultCode {c} {meaning}"),
+                    Some((c, None)) => format!("FaultCode {c}"),
+                    None => "Fault without FaultCode".into(),
+                };
+                format!("the ACS answered with a Fault: {what}")
+            }
+            Failure::HttpStatus(s) => format!("the ACS answered HTTP {s}"),
+            Failure::NotSoap { malformed: true } => "the ACS answered with malformed XML".into(),
+            Failure::NotSoap { malformed: false } => {
+                "the ACS answered with a body that is not SOAP".into()
+            }
+            Failure::NoAnswer(s) => format!("no answer: {}", s.describe()),
+            Failure::Unexpected { what, .. } => {
+                format!("{what} came where the session state does not allow it")
+            }
+            Failure::Superseded => {
+                "the CPE began a new session (a new Inform) before this one ended".into()
+            }
+            Failure::Abandoned(s) => format!("neither side went on: {}", s.describe()),
+        }
+    }
 }
 
 /// One event of the session: a request from the CPE or a response from the ACS.

@@ -81,6 +81,31 @@ pub enum Silence {
     },
 }
 
+impl Silence {
+    /// In words: "the ACS reset the connection (frame 17)", "nothing for 31 s".
+    pub fn describe(&self) -> String {
+        let side = |by_cpe: bool| if by_cpe { "CPE" } else { "ACS" };
+        match self {
+            Silence::Reset { at, by_cpe } => {
+                format!(
+                    "the {} reset the connection (frame {})",
+                    side(*by_cpe),
+                    at.frame
+                )
+            }
+            Silence::Closed { at, by_cpe } => {
+                format!(
+                    "the {} closed the connection (frame {})",
+                    side(*by_cpe),
+                    at.frame
+                )
+            }
+            Silence::CaptureEnded => "the capture ends".into(),
+            Silence::TimedOut { waited_secs } => format!("nothing for {waited_secs} s"),
+        }
+    }
+}
+
 /// One request and its response (or what happened instead).
 #[derive(Clone, Debug)]
 pub struct Exchange {
