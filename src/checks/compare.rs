@@ -120,9 +120,13 @@ fn first_departure(ours: &Side<'_>, good: &Side<'_>) -> Option<Departure> {
             return Some(Departure {
                 structural: true,
                 what: format!(
-                    "the working capture has a session {}; this one has only {}",
+                    "session {}: the working capture has one (its first message is given), this one has {}",
                     n + 1,
-                    ours.sessions.len()
+                    if ours.sessions.is_empty() {
+                        "no CWMP session at all".to_string()
+                    } else {
+                        format!("only {}", ours.sessions.len())
+                    }
                 ),
                 ours: None,
                 good: good_s.first_message(),
@@ -245,7 +249,7 @@ pub fn baseline(ctx: &Ctx<'_>) -> Verdict {
     if let Some(i) = d.good {
         ev.push(evidence(ctx, &good, i, "the working capture"));
     }
-    let summary = format!("departs from {source} at {}", d.what);
+    let summary = format!("departs from {source}: {}", d.what);
     if d.structural {
         Verdict::fail("departs", summary).with(ev)
     } else {

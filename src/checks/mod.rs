@@ -101,8 +101,13 @@ pub struct CheckResult {
 }
 
 /// `frame.number in {12 14}`: Wireshark's set membership over the frames the evidence cites.
-fn frames_filter(evidence: &[Evidence]) -> Option<String> {
-    let mut frames: Vec<u64> = evidence.iter().filter_map(|e| e.frame).collect();
+/// Only frames of the capture under diagnosis (`source`) count: a baseline's frame numbers are its own.
+fn frames_filter(evidence: &[Evidence], source: &str) -> Option<String> {
+    let mut frames: Vec<u64> = evidence
+        .iter()
+        .filter(|e| e.source == source)
+        .filter_map(|e| e.frame)
+        .collect();
     frames.sort_unstable();
     frames.dedup();
     match frames.as_slice() {
@@ -196,7 +201,7 @@ pub fn run_all(
                 status: verdict.status,
                 mode: verdict.mode,
                 hint: entry.hints.get(verdict.mode).cloned(),
-                filter: frames_filter(&verdict.evidence),
+                filter: frames_filter(&verdict.evidence, ctx.map_or("", |c| c.source)),
                 summary: verdict.summary,
                 evidence: verdict.evidence,
             }
