@@ -116,23 +116,9 @@ pub fn attempts(ctx: &Ctx<'_>) -> Verdict {
     let Some(last) = all.last() else {
         return Verdict::skip("no-evidence", "no registration attempt in the capture");
     };
-    let evidence: Vec<Evidence> = all
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let retry = a
-                .retry_count
-                .map(|r| format!(", RetryCount {r}"))
-                .unwrap_or_default();
-            let outcome = if a.ok { "ok" } else { "failed" };
-            Evidence::at(
-                ctx,
-                a.start,
-                format!("attempt {} ({outcome}{retry}): {}", i + 1, a.what),
-            )
-        })
-        .collect();
+    let evidence = attempt_evidence(ctx, &all);
     let failed = all.iter().filter(|a| !a.ok).count();
+    let trend = retry_trend(&all);
     let fast = fast_retry(&all);
     if last.ok {
         if let Some(text) = fast {
@@ -142,7 +128,7 @@ pub fn attempts(ctx: &Ctx<'_>) -> Verdict {
             return Verdict::warn(
                 "some-failed",
                 format!(
-                    "{failed} of {} attempts failed before the last one succeeded",
+                    "{failed} of {} attempts failed before the last one succeeded{trend}",
                     all.len()
                 ),
             )
@@ -157,8 +143,10 @@ pub fn attempts(ctx: &Ctx<'_>) -> Verdict {
         .with(evidence);
     }
     if failed == all.len() && all.len() >= 3 {
+        // The FAQ's step 4: three failures mean R&D; say what they need.
         let mut summary = format!(
-            "{} attempts, all failed: hand this report and the capture to R&D",
+            "{} attempts, all failed{trend}: hand the case to R&D with this report (--format html or markdown), \
+             the capture (or --evidence-pcap's), and the router's model, firmware version and CWMP settings",
             all.len()
         );
         if let Some(text) = fast {
@@ -171,9 +159,54 @@ pub fn attempts(ctx: &Ctx<'_>) -> Verdict {
     }
     Verdict::warn(
         "too-few",
-        format!("the last attempt failed ({failed} failed of {}); the FAQ asks for three attempts before escalating", all.len()),
+        format!(
+            "the last attempt failed ({failed} failed of {}{trend}); the FAQ asks for three attempts before escalating",
+            all.len()
+        ),
     )
     .with(evidence)
+}
+
+/// Every attempt: its outcome and RetryCount, and for a retry, how long after the previous failure it
+/// came against the back-off TR-069 allows.
+fn attempt_evidence(ctx: &Ctx<'_>, all: &[Attempt]) -> Vec<Evidence> {
+    all.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let retry = a.retry_count.map(|r| format!(", RetryCount {r}")).unwrap_or_default();
+            let outcome = if a.ok { "ok" } else { "failed" };
+            let mut text = format!("attempt {} ({outcome}{retry}): {}", i + 1, a.what);
+            if let Some(prev) = i.checked_sub(1).map(|p| &all[p]).filter(|p| !p.ok) {
+                let n = a.retry_count.filter(|r| *r > 0).unwrap_or(i as u32);
+                let waited = a.start.ts.seconds_since(prev.end.ts);
+                text.push_str(&format!(
+                    "; came {waited:.1} s after attempt {} failed (TR-069 back-off for retry {n}: at least {:.0} s)",
+                    i,
+                    min_retry_wait(n)
+                ));
+            }
+            Evidence::at(ctx, a.start, text)
+        })
+        .collect()
+}
+
+/// ", RetryCount 0 → 1 → 2" when the attempts report it; a count that does not grow over failed
+/// attempts is named (the router should report each retry).
+fn retry_trend(all: &[Attempt]) -> String {
+    let counts: Vec<u32> = all.iter().filter_map(|a| a.retry_count).collect();
+    if counts.len() < 2 {
+        return String::new();
+    }
+    let list: Vec<String> = counts.iter().map(u32::to_string).collect();
+    let stuck = all
+        .windows(2)
+        .any(|w| !w[0].ok && w[0].retry_count.is_some() && w[1].retry_count <= w[0].retry_count);
+    let note = if stuck {
+        " (it does not grow after a failure)"
+    } else {
+        ""
+    };
+    format!(", RetryCount {}{note}", list.join(" → "))
 }
 
 /// The first retry that came sooner than the back-off allows, in words.
