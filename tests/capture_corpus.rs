@@ -4,25 +4,16 @@
 //! reason printed, when the folder is absent.
 //! Gives: failures if a frame count, link type or time range differs from what capinfos
 //! reports, if reading stops early, or if any frame fails to decode as Ethernet.
-
-use std::path::PathBuf;
+mod common;
 
 use cwmp_doctor::capture::{CaptureFormat, Input, read_frames};
 use cwmp_doctor::decode::{Decoded, Transport, decode};
 
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pcap");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: {} is absent", dir.display());
-        None
-    }
-}
-
 #[test]
 fn corpus_captures_read_to_the_end_and_decode() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus().map(|c| c.join("pcap")) else {
+        return;
+    };
     // (file, frames, first and last packet time as capinfos shows them)
     let expected = [
         (
@@ -70,7 +61,9 @@ fn corpus_captures_read_to_the_end_and_decode() {
 
 #[test]
 fn a_corpus_capture_cut_anywhere_keeps_the_frames_before_the_cut() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus().map(|c| c.join("pcap")) else {
+        return;
+    };
     let path = dir.join("magma-baicells-qrtb-enodebd.pcap");
     let Ok(bytes) = std::fs::read(&path) else {
         eprintln!("skipped: {} is absent", path.display());

@@ -3,6 +3,8 @@
 //! provenance lists (headers without a space, `cwmp:ID` = null, a namespace switch mid-session, Basic auth
 //! on every POST, sessions ended by 200 with an empty body). Skipped, with the reason printed, when the
 //! corpus folder is absent.
+mod common;
+use common::corpus;
 
 use std::path::{Path, PathBuf};
 
@@ -16,16 +18,6 @@ use cwmp_doctor::engine::analyze;
 use cwmp_doctor::flows::{At, ConnFacts, Delivery};
 use cwmp_doctor::sessions::{self, cwmp::Outcome};
 use cwmp_doctor::time::Timestamp;
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: {} is absent", dir.display());
-        None
-    }
-}
 
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)

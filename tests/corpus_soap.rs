@@ -5,10 +5,12 @@
 //! RPC names, event codes, fault codes and CWMP namespace equal the table's. Where this parser
 //! reads a file differently from the table, the difference is listed in [`NOT_WF`] or
 //! [`FAULT_OVERRIDES`] with the reason. Skips, with a printed reason, when the corpus is absent.
+mod common;
+use common::corpus;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cwmp_doctor::cwmp::{Body, Envelope, Quirk, RpcDetail, SoapOutcome, parse_envelope};
 
@@ -70,16 +72,6 @@ const FAULT_OVERRIDES: &[(&str, &[u32])] = &[
     ),
     ("xml/simulatr69-transfer_complete_success_request.xml", &[0]),
 ];
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.join("PROVENANCE.md").is_file() {
-        Some(dir)
-    } else {
-        println!("skipped: corpus not found at {}", dir.display());
-        None
-    }
-}
 
 fn list(cell: &str, sep: char) -> Vec<String> {
     cell.split(sep)

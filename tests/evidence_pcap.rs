@@ -1,6 +1,7 @@
 //! `--evidence-pcap`: the trimmed capture holds the frames the report cites and their connections, in the
 //! original link type and time stamps, and tshark reads it back frame for frame as the report's map says.
 //! Skipped, with the reason printed, without tshark.
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -115,11 +116,7 @@ fn check(capture: &Path, smaller: bool) {
 
 #[test]
 fn evidence_capture_reads_back_in_tshark_as_mapped() {
-    if !Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
+    if !common::tshark_available() {
         eprintln!("SKIPPED: tshark is not installed");
         return;
     }

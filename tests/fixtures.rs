@@ -2,28 +2,13 @@
 //! status, the first failure, the status of every check the expectation lists, summary substrings, and
 //! the engine's message count and RPCs. Adding a case needs no Rust: a folder with a capture and an
 //! `expect.toml` (see fixtures/README.md).
+mod common;
+use common::fixture_dirs;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-
-/// The fixtures folder (`FIXTURES_DIR` points elsewhere, e.g. at fixtures being made in another checkout).
-fn fixture_dirs() -> Vec<PathBuf> {
-    let root = std::env::var_os("FIXTURES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
-
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
-        .expect("fixtures/ exists")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("expect.toml").exists())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
 fn capture_of(dir: &Path) -> PathBuf {
     ["capture.pcap", "capture.pcapng"]
         .iter()

@@ -7,19 +7,14 @@
 //! first segment) and `out_of_order = false` (with out-of-order reassembly on, tshark waits forever
 //! behind a hole). Only messages that completed are compared: tshark never shows an unfinished one.
 //! Skipped, with the reason printed, when tshark is not installed.
+mod common;
+use common::{fixture_dirs, tshark_available};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cwmp_doctor::capture::Input;
 use cwmp_doctor::engine::analyze;
-
-fn tshark_available() -> bool {
-    Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 #[derive(Default)]
 struct OracleOptions {
@@ -96,18 +91,6 @@ fn captures_in(dir: &Path) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
-}
-
-fn fixture_dirs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
-        .expect("fixtures/ exists")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("expect.toml").exists())
-        .collect();
-    dirs.sort();
-    dirs
 }
 
 fn expects_exit_2(dir: &Path) -> bool {

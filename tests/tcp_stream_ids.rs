@@ -1,6 +1,7 @@
 //! Connection ids number TCP connections as Wireshark's `tcp.stream` does, so a report can hand R&D a
 //! display filter (`tcp.stream eq 3`) that shows the connection. Held against tshark on every fixture
 //! and corpus capture; skipped, with the reason printed, without tshark.
+mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -62,11 +63,7 @@ fn tshark_streams(capture: &Path) -> HashMap<u64, u32> {
 
 #[test]
 fn connection_ids_are_tsharks_tcp_stream_numbers() {
-    if !Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
+    if !common::tshark_available() {
         eprintln!("SKIPPED: tshark is not installed");
         return;
     }

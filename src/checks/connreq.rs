@@ -316,17 +316,7 @@ pub fn challenge(ctx: &Ctx<'_>) -> Verdict {
             format!("the router answered the connection request with {s}"),
         )
         .with(ev),
-        (None, Some(Silence::CaptureEnded)) => {
-            Verdict::skip("no-evidence", "the capture ends before the router answered")
-        }
-        (None, silence) => {
-            let how = silence.map(|s| format!("{s:?}")).unwrap_or_default();
-            Verdict::fail(
-                "no-answer",
-                format!("the router did not answer the connection request ({how})"),
-            )
-            .with(ev)
-        }
+        (None, silence) => no_answer(ctx, silence, "the connection request", ev),
     }
 }
 
@@ -385,16 +375,31 @@ pub fn auth(ctx: &Ctx<'_>) -> Verdict {
             format!("the router answered the authenticated request with {s}"),
         )
         .with(ev),
-        (None, Some(Silence::CaptureEnded)) => {
+        (None, silence) => no_answer(ctx, silence, "the authenticated request", ev),
+    }
+}
+
+/// The router did not answer `what`: a skip when the capture simply ends, else a failure saying how.
+fn no_answer(
+    ctx: &Ctx<'_>,
+    silence: Option<Silence>,
+    what: &str,
+    mut ev: Vec<Evidence>,
+) -> Verdict {
+    match silence {
+        Some(Silence::CaptureEnded) => {
             Verdict::skip("no-evidence", "the capture ends before the router answered")
         }
-        (None, silence) => {
-            let how = silence.map(|s| format!("{s:?}")).unwrap_or_default();
+        Some(s) => {
+            if let Silence::Reset { at, .. } | Silence::Closed { at, .. } = s {
+                ev.push(Evidence::at(ctx, at, s.describe()));
+            }
             Verdict::fail(
                 "no-answer",
-                format!("the router did not answer the authenticated request ({how})"),
+                format!("the router did not answer {what}: {}", s.describe()),
             )
             .with(ev)
         }
+        None => Verdict::fail("no-answer", format!("the router did not answer {what}")).with(ev),
     }
 }

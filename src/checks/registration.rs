@@ -66,18 +66,26 @@ pub fn digest_params(value: &str) -> Vec<(String, String)> {
     }
 }
 
+/// Basic credentials (RFC 7617): the user and the password of `Basic base64(user:password)`.
+fn basic_credentials(value: &str) -> Option<(String, String)> {
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()?;
+    let text = String::from_utf8_lossy(&decoded).into_owned();
+    Some(match text.split_once(':') {
+        Some((u, p)) => (u.to_string(), p.to_string()),
+        None => (text, String::new()),
+    })
+}
+
 /// The user name an Authorization value carries (Digest `username=`, or Basic's `user:` part).
 pub fn auth_user(value: &str) -> Option<String> {
-    let (scheme, rest) = value.trim().split_once(' ')?;
-    if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(rest.trim())
-            .ok()?;
-        let text = String::from_utf8_lossy(&decoded).into_owned();
-        return Some(
-            text.split_once(':')
-                .map_or(text.clone(), |(u, _)| u.to_string()),
-        );
+    if let Some((user, _)) = basic_credentials(value) {
+        return Some(user);
     }
     digest_auth::AuthorizationHeader::parse(value)
         .ok()
@@ -88,13 +96,8 @@ pub fn auth_user(value: &str) -> Option<String> {
 /// header cannot be checked.
 pub fn made_with_password(request: &Message, password: &str) -> Option<bool> {
     let value = request.http.header("Authorization")?;
-    let (scheme, rest) = value.trim().split_once(' ')?;
-    if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(rest.trim())
-            .ok()?;
-        let text = String::from_utf8_lossy(&decoded).into_owned();
-        return Some(text.split_once(':').is_some_and(|(_, p)| p == password));
+    if let Some((_, sent)) = basic_credentials(value) {
+        return Some(sent == password);
     }
     let mut h = digest_auth::AuthorizationHeader::parse(value).ok()?;
     if h.qop == Some(digest_auth::Qop::AUTH_INT) {

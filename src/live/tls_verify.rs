@@ -19,7 +19,6 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, Error, RootCertStore, SignatureScheme,
 };
-use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::time::Timestamp;
@@ -44,17 +43,7 @@ pub struct CertSummary {
 impl CertSummary {
     pub fn from_der(der: &[u8]) -> Result<CertSummary, String> {
         let (_, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
-        let mut dns_names = Vec::new();
-        let mut ip_addrs = Vec::new();
-        if let Ok(Some(san)) = cert.subject_alternative_name() {
-            for name in &san.value.general_names {
-                match name {
-                    GeneralName::DNSName(n) => dns_names.push(n.to_string()),
-                    GeneralName::IPAddress(b) => ip_addrs.extend(ip_from_san(b)),
-                    _ => {}
-                }
-            }
-        }
+        let (dns_names, ip_addrs) = crate::apps::tls::subject_alt_names(&cert);
         let validity = cert.validity();
         Ok(CertSummary {
             subject: cert.subject().to_string(),
@@ -83,14 +72,6 @@ impl CertSummary {
             date(self.not_before),
             date(self.not_after)
         )
-    }
-}
-
-fn ip_from_san(b: &[u8]) -> Option<IpAddr> {
-    match b.len() {
-        4 => Some(IpAddr::from(<[u8; 4]>::try_from(b).ok()?)),
-        16 => Some(IpAddr::from(<[u8; 16]>::try_from(b).ok()?)),
-        _ => None,
     }
 }
 

@@ -42,17 +42,7 @@ impl CertInfo {
     /// Reads a DER certificate; the error says why it could not be read.
     pub fn from_der(der: &[u8], at: At) -> Result<CertInfo, String> {
         let (_, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
-        let mut dns_names = Vec::new();
-        let mut ip_addrs = Vec::new();
-        if let Ok(Some(san)) = cert.subject_alternative_name() {
-            for name in &san.value.general_names {
-                match name {
-                    GeneralName::DNSName(n) => dns_names.push(n.to_string()),
-                    GeneralName::IPAddress(b) => ip_addrs.extend(ip_from_san(b)),
-                    _ => {}
-                }
-            }
-        }
+        let (dns_names, ip_addrs) = subject_alt_names(&cert);
         let common_name = cert
             .subject()
             .iter_common_name()
@@ -81,6 +71,23 @@ impl CertInfo {
             is_ca: cert.is_ca(),
         })
     }
+}
+
+/// The DNS names and IP addresses of a certificate's subjectAltName (RFC 5280 §4.2.1.6); shared with
+/// the live TLS probe so a capture and a probe read a certificate alike.
+pub fn subject_alt_names(cert: &X509Certificate<'_>) -> (Vec<String>, Vec<IpAddr>) {
+    let mut dns_names = Vec::new();
+    let mut ip_addrs = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                GeneralName::DNSName(n) => dns_names.push(n.to_string()),
+                GeneralName::IPAddress(b) => ip_addrs.extend(ip_from_san(b)),
+                _ => {}
+            }
+        }
+    }
+    (dns_names, ip_addrs)
 }
 
 fn ip_from_san(b: &[u8]) -> Option<IpAddr> {
