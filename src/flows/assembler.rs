@@ -289,19 +289,23 @@ mod tests {
         let mut seen = Vec::new();
         for &(seq, data, fin, frame) in segments {
             a.segment(seq, data.as_bytes(), fin, frame, ts(frame), &mut |d| {
-                seen.push(match d {
-                    Delivery::Data {
-                        bytes,
-                        frame,
-                        trigger,
-                        ..
-                    } => Seen::Data(String::from_utf8_lossy(bytes).into(), frame, trigger),
-                    Delivery::Gap { len, frame } => Seen::Gap(len, frame),
-                    Delivery::Fin { frame, .. } => Seen::Fin(frame),
-                })
+                seen.push(seen_of(d))
             });
         }
         (seen, a)
+    }
+
+    fn seen_of(d: Delivery<'_>) -> Seen {
+        match d {
+            Delivery::Data {
+                bytes,
+                frame,
+                trigger,
+                ..
+            } => Seen::Data(String::from_utf8_lossy(bytes).into(), frame, trigger),
+            Delivery::Gap { len, frame } => Seen::Gap(len, frame),
+            Delivery::Fin { frame, .. } => Seen::Fin(frame),
+        }
     }
 
     fn data(s: &str, frame: u64, trigger: u64) -> Seen {
@@ -383,18 +387,7 @@ mod tests {
     #[test]
     fn flush_reports_a_hole_and_delivers_what_waited_behind_it() {
         let (mut seen, mut a) = run(&[(1000, "abc", false, 4), (1006, "ghi", false, 5)]);
-        a.flush(9, &mut |d| {
-            seen.push(match d {
-                Delivery::Data {
-                    bytes,
-                    frame,
-                    trigger,
-                    ..
-                } => Seen::Data(String::from_utf8_lossy(bytes).into(), frame, trigger),
-                Delivery::Gap { len, frame } => Seen::Gap(len, frame),
-                Delivery::Fin { frame, .. } => Seen::Fin(frame),
-            })
-        });
+        a.flush(9, &mut |d| seen.push(seen_of(d)));
         assert_eq!(
             seen,
             vec![data("abc", 4, 4), Seen::Gap(3, 5), data("ghi", 5, 5)]
