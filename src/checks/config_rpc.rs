@@ -221,7 +221,13 @@ pub fn apply(ctx: &Ctx<'_>) -> Verdict {
         return Verdict::fail(mode, summary).with(ev).with(done);
     }
     if done.is_empty() {
-        return Verdict::skip("no-evidence", "no configuration RPC in the capture");
+        return Verdict::skip(
+            "no-evidence",
+            ctx.no_cwmp(
+                "no configuration RPC in the capture",
+                "the configuration RPCs",
+            ),
+        );
     }
     let n = done.len();
     Verdict::pass(format!(

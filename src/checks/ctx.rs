@@ -130,6 +130,26 @@ impl<'a> Ctx<'a> {
     pub fn msg(&self, index: usize) -> &'a Message {
         &self.facts.messages[index]
     }
+
+    /// Why a check that reads CWMP messages finds none: the exchange may run over TLS, whose contents a
+    /// capture does not show.
+    /// `plain` says what is missing; `hidden` what TLS hides, when it does.
+    pub fn no_cwmp(&self, plain: &str, hidden: &str) -> String {
+        let tls_with_data = self.facts.tls.iter().any(|t| {
+            t.facts.application_data.iter().any(Option::is_some)
+                && self
+                    .facts
+                    .conn(t.conn)
+                    .is_some_and(|c| self.roles.is_acs(c.server))
+        });
+        if self.sessions.cwmp.is_empty() && tls_with_data {
+            format!(
+                "TLS: the CWMP exchange is encrypted, {hidden} cannot be seen in a capture (use --live)"
+            )
+        } else {
+            plain.to_string()
+        }
+    }
 }
 
 fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {

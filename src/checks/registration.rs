@@ -125,7 +125,10 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
     let Some(inform) = ctx.sessions.cwmp.iter().find_map(|s| s.inform(ctx.facts)) else {
         return Verdict::skip(
             "no-evidence",
-            "no CWMP request in the capture: the URL the router uses is not visible",
+            ctx.no_cwmp(
+                "no CWMP request in the capture: the URL the router uses is not visible",
+                "the URL path the router uses",
+            ),
         );
     };
     let target = match &inform.http.start {
@@ -282,7 +285,13 @@ fn mismatch_findings(ctx: &Ctx<'_>) -> Option<Verdict> {
 pub fn credentials(ctx: &Ctx<'_>) -> Verdict {
     let sessions = &ctx.sessions.cwmp;
     if sessions.is_empty() {
-        return Verdict::skip("no-evidence", "no CWMP exchange in the capture");
+        return Verdict::skip(
+            "no-evidence",
+            ctx.no_cwmp(
+                "no CWMP exchange in the capture",
+                "whether the ACS accepts the credentials",
+            ),
+        );
     }
     let requests: Vec<&Message> = sessions
         .iter()
@@ -504,7 +513,10 @@ pub fn bootstrap(ctx: &Ctx<'_>) -> Verdict {
         .map(|(i, ack)| (ctx.msg(i), ack))
         .collect();
     if informs.is_empty() {
-        return Verdict::skip("no-evidence", "no Inform in the capture");
+        return Verdict::skip(
+            "no-evidence",
+            ctx.no_cwmp("no Inform in the capture", "the Inform's events"),
+        );
     }
     let events = |m: &Message| -> Vec<String> {
         m.envelope()

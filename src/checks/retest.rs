@@ -114,7 +114,13 @@ fn collect_attempts(ctx: &Ctx<'_>) -> Vec<Attempt> {
 pub fn attempts(ctx: &Ctx<'_>) -> Verdict {
     let all = collect_attempts(ctx);
     let Some(last) = all.last() else {
-        return Verdict::skip("no-evidence", "no registration attempt in the capture");
+        return Verdict::skip(
+            "no-evidence",
+            ctx.no_cwmp(
+                "no registration attempt in the capture",
+                "the attempts' outcomes",
+            ),
+        );
     };
     let evidence = attempt_evidence(ctx, &all);
     let failed = all.iter().filter(|a| !a.ok).count();

@@ -331,7 +331,12 @@ pub fn inform_response(ctx: &Ctx<'_>) -> Verdict {
         .into_iter()
         .map(|s| (s.cpe, judge_inform_response(ctx, s)))
         .collect();
-    worst(judged).unwrap_or_else(|| Verdict::skip("no-evidence", "no Inform was sent"))
+    worst(judged).unwrap_or_else(|| {
+        Verdict::skip(
+            "no-evidence",
+            ctx.no_cwmp("no Inform was sent", "the ACS's answer"),
+        )
+    })
 }
 
 fn judge_inform_response(ctx: &Ctx<'_>, s: &CwmpSession) -> Verdict {
@@ -431,8 +436,16 @@ pub fn complete(ctx: &Ctx<'_>) -> Verdict {
         .into_iter()
         .map(|s| (s.cpe, judge_complete(ctx, s)))
         .collect();
-    worst(judged)
-        .unwrap_or_else(|| Verdict::skip("no-evidence", "no session reached the InformResponse"))
+    worst(judged).unwrap_or_else(|| {
+        Verdict::skip(
+            "no-evidence",
+            if ctx.sessions.cwmp.is_empty() {
+                ctx.no_cwmp("no session in the capture", "the session's end")
+            } else {
+                "no session reached the InformResponse".into()
+            },
+        )
+    })
 }
 
 /// A Cookie header that repeats Set-Cookie attributes (failure signature S8).
