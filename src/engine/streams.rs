@@ -61,8 +61,9 @@ impl Streams {
             .header("Content-Encoding")
             .filter(|c| !c.eq_ignore_ascii_case("identity"))
         {
-            SoapOutcome::NotSoap {
-                reason: format!("body compressed with {coding}"),
+            match crate::apps::http::coding::decode(coding, &body) {
+                Ok((decoded, _)) => parse_envelope(&decoded),
+                Err(reason) => SoapOutcome::NotSoap { reason },
             }
         } else {
             parse_envelope(&body)

@@ -5,6 +5,7 @@
 //! A connection holds one parser per direction and the queue of request methods that tells the response
 //! side whether a body may follow (HEAD).
 
+pub mod coding;
 mod head;
 mod message;
 mod stream;
