@@ -27,7 +27,7 @@ pub const PRECONDITION_MODES: &[&str] = &[
     "nat",
     "no-evidence",
 ];
-pub const CONNECT_MODES: &[&str] = &["pass", "syn-unanswered", "refused", "no-evidence"];
+pub const CONNECT_MODES: &[&str] = &["pass", "syn-unanswered", "refused", "udp", "no-evidence"];
 pub const INFORM_MODES: &[&str] = &[
     "pass",
     "no-session",
@@ -43,6 +43,7 @@ pub const CHALLENGE_MODES: &[&str] = &[
     "no-answer",
     "error-status",
     "preemptive",
+    "udp",
     "no-evidence",
 ];
 pub const AUTH_MODES: &[&str] = &[
@@ -53,6 +54,7 @@ pub const AUTH_MODES: &[&str] = &[
     "no-answer",
     "no-credentials",
     "not-needed",
+    "udp",
     "no-evidence",
 ];
 
@@ -70,7 +72,7 @@ pub fn precondition(ctx: &Ctx<'_>) -> Verdict {
         .find(|s| matches!(s.outcome, Outcome::Completed { .. }))
     else {
         // Without a connection request to judge, Module I already says what went wrong.
-        if ctx.sessions.conn_requests.is_empty() {
+        if ctx.sessions.conn_requests.is_empty() && ctx.facts.udp_conn_requests.is_empty() {
             return Verdict::skip(
                 "no-evidence",
                 "no connection request in the capture, and no registration completed (see Module I)",
@@ -112,6 +114,23 @@ pub fn precondition(ctx: &Ctx<'_>) -> Verdict {
         ctx.msg(url.message),
         &format!("ConnectionRequestURL = {}", url.url),
     );
+    // Behind NAT, a STUN binding with CONNECTION-REQUEST-BINDING (TR-111) lets the ACS reach the router
+    // over UDP anyway.
+    let behind_nat =
+        url.reach().is_some_and(|r| r != Reach::Public) || url.ip.is_some_and(|ip| ip != done.cpe);
+    if behind_nat && let Some(b) = crate::checks::udp_cr::stun_binding(ctx, done.cpe) {
+        let mapped = b
+            .msg
+            .xor_mapped_address
+            .or(b.msg.mapped_address)
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default();
+        return Verdict::pass(format!(
+            "registration completed; the ConnectionRequestURL {} is behind NAT, but the router keeps a STUN binding{mapped} for UDP connection requests (TR-111)",
+            url.url
+        ))
+        .with([done_ev, url_ev, Evidence::at(ctx, b.at, format!("STUN binding request {} → {} with CONNECTION-REQUEST-BINDING", b.src, b.dst))]);
+    }
     match url.reach() {
         Some(reach) if reach != Reach::Public => Verdict::warn(
             "unreachable-host",
@@ -147,6 +166,9 @@ fn cr_targets(ctx: &Ctx<'_>) -> Vec<std::net::SocketAddr> {
 }
 
 pub fn connect(ctx: &Ctx<'_>) -> Verdict {
+    if let Some(v) = crate::checks::udp_cr::connect(ctx) {
+        return v;
+    }
     let targets = cr_targets(ctx);
     let conns: Vec<&ConnFacts> = ctx
         .facts
@@ -208,6 +230,9 @@ fn hit_evidence(ctx: &Ctx<'_>, cr: &ConnRequest, i: usize) -> Vec<Evidence> {
 }
 
 pub fn inform(ctx: &Ctx<'_>) -> Verdict {
+    if let Some(v) = crate::checks::udp_cr::inform(ctx) {
+        return v;
+    }
     let crs = &ctx.sessions.conn_requests;
     if crs.is_empty() {
         return Verdict::skip("no-evidence", "no connection request in the capture");
@@ -248,10 +273,13 @@ pub fn inform(ctx: &Ctx<'_>) -> Verdict {
     ev.push(Evidence::message(
         ctx,
         inform,
-        &format!("{after:.1} s after the connection request"),
+        &format!(
+            "{} after the connection request",
+            crate::checks::evidence::duration(after)
+        ),
     ));
     if s.steps.iter().any(|st| st.to == State::CpeTurn) {
-        Verdict::pass(format!("the router sent an Inform with 6 CONNECTION REQUEST {after:.1} s later and got an InformResponse")).with(ev)
+        Verdict::pass(format!("the router sent an Inform with 6 CONNECTION REQUEST {} later and got an InformResponse", crate::checks::evidence::duration(after))).with(ev)
     } else {
         Verdict::fail(
             "no-response",
@@ -262,6 +290,9 @@ pub fn inform(ctx: &Ctx<'_>) -> Verdict {
 }
 
 pub fn challenge(ctx: &Ctx<'_>) -> Verdict {
+    if let Some(v) = crate::checks::udp_cr::challenge(ctx) {
+        return v;
+    }
     // The challenge shows on the latest attempt that began without credentials (an ACS retrying with
     // credentials on a new connection starts an attempt that has none to show).
     let crs = &ctx.sessions.conn_requests;
@@ -321,6 +352,9 @@ pub fn challenge(ctx: &Ctx<'_>) -> Verdict {
 }
 
 pub fn auth(ctx: &Ctx<'_>) -> Verdict {
+    if let Some(v) = crate::checks::udp_cr::auth(ctx) {
+        return v;
+    }
     let Some(cr) = ctx.sessions.conn_requests.last() else {
         return Verdict::skip("no-evidence", "no connection request in the capture");
     };

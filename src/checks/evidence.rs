@@ -89,3 +89,12 @@ pub fn header(ctx: &Ctx<'_>, m: &Message, name: &str) -> Option<String> {
     let value = m.http.header(name)?;
     Some(format!("{name}: {}", ctx.redact_header(name, value)))
 }
+
+/// A duration for a summary: milliseconds below a second ("4 ms"), else seconds ("12.3 s").
+pub fn duration(secs: f64) -> String {
+    if secs < 1.0 {
+        format!("{:.0} ms", secs * 1000.0)
+    } else {
+        format!("{secs:.1} s")
+    }
+}

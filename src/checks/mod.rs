@@ -16,6 +16,7 @@ mod registration;
 mod retest;
 mod session;
 mod transport;
+mod udp_cr;
 mod wan;
 
 pub use ctx::{Baseline, Ctx, Roles};
