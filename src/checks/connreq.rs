@@ -7,9 +7,9 @@
 //! and the `6 CONNECTION REQUEST` Inform that followed (TR-069 §3.2.2: GET → 401 Digest → GET with
 //! credentials → 200/204, then a session within 30 s).
 
+use crate::checks::auth::made_with_password;
+use crate::checks::connect::handshake_evidence;
 use crate::checks::evidence::header;
-use crate::checks::registration::made_with_password;
-use crate::checks::transport::handshake_evidence;
 use crate::checks::{Ctx, Evidence, Verdict};
 use crate::config::UrlParts;
 use crate::flows::ConnFacts;

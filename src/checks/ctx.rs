@@ -102,7 +102,7 @@ impl<'a> Ctx<'a> {
         let scheme = value.split_whitespace().next().unwrap_or("");
         if scheme.eq_ignore_ascii_case("digest") {
             // Digest parameters other than `response` are not secret and are what R&D compares.
-            let params = crate::checks::registration::digest_params(value);
+            let params = crate::checks::auth::digest_params(value);
             let shown: Vec<String> = params
                 .iter()
                 .map(|(k, v)| {

@@ -5,18 +5,23 @@
 //! a status, a one-line summary, evidence (frames, times, the decisive excerpt) and the catalog's hint
 //! for its mode. Checks do no I/O and read no clock.
 
+mod auth;
+mod bootstrap;
 pub mod catalog;
 mod combine;
 mod compare;
 mod config_rpc;
+mod connect;
 mod connreq;
+mod credentials;
 mod ctx;
 mod evidence;
-mod registration;
+mod reach;
 mod retest;
 mod session;
-mod transport;
+mod tls;
 mod udp_cr;
+mod url;
 mod wan;
 
 pub use ctx::{Baseline, Ctx, Roles};
@@ -128,20 +133,20 @@ type CheckFn = fn(&Ctx<'_>) -> Verdict;
 pub const REGISTRY: [(&str, CheckFn, &[&str]); 20] = [
     ("wan.dial", wan::dial, wan::DIAL_MODES),
     ("wan.ping", wan::ping, wan::PING_MODES),
-    ("acs.dns", transport::dns, transport::DNS_MODES),
-    ("acs.ping", transport::acs_ping, transport::ACS_PING_MODES),
-    ("acs.connect", transport::connect, transport::CONNECT_MODES),
-    ("acs.tls", transport::tls, transport::TLS_MODES),
-    ("cwmp.url", registration::url, registration::URL_MODES),
+    ("acs.dns", reach::dns, reach::DNS_MODES),
+    ("acs.ping", reach::acs_ping, reach::ACS_PING_MODES),
+    ("acs.connect", connect::connect, connect::CONNECT_MODES),
+    ("acs.tls", tls::tls, tls::TLS_MODES),
+    ("cwmp.url", url::url, url::URL_MODES),
     (
         "cwmp.credentials",
-        registration::credentials,
-        registration::CREDENTIALS_MODES,
+        credentials::credentials,
+        credentials::CREDENTIALS_MODES,
     ),
     (
         "cwmp.bootstrap",
-        registration::bootstrap,
-        registration::BOOTSTRAP_MODES,
+        bootstrap::bootstrap,
+        bootstrap::BOOTSTRAP_MODES,
     ),
     ("session.inform", session::inform, session::INFORM_MODES),
     (

@@ -1,0 +1,123 @@
+//! FAQ Module I step 1, the TCP connection to the ACS: `acs.connect` (RFC 9293 §3.5).
+//!
+//! Takes: the TCP connections to the ACS's endpoints and the ICMP errors about them. Gives: a verdict
+//! citing the SYNs (and their retransmissions), the SYN-ACK, the RST or the ICMP error that answered them.
+
+use crate::checks::{Ctx, Evidence, Verdict};
+use crate::flows::ConnFacts;
+
+pub const CONNECT_MODES: &[&str] = &[
+    "pass",
+    "syn-unanswered",
+    "refused",
+    "unreachable",
+    "no-evidence",
+];
+
+pub fn connect(ctx: &Ctx<'_>) -> Verdict {
+    let conns: Vec<&ConnFacts> = ctx.acs_conns().collect();
+    if conns.is_empty() {
+        return Verdict::skip(
+            "no-evidence",
+            "no TCP connection attempt to the ACS in the capture",
+        );
+    }
+    if let Some(c) = conns.iter().find(|c| c.handshake_done()) {
+        let mut v = Verdict::pass(format!(
+            "TCP handshake {} → {} completed",
+            c.client, c.server
+        ));
+        v.evidence.extend(handshake_evidence(ctx, c));
+        let failed = conns.iter().filter(|c| !c.handshake_done()).count();
+        if failed > 0 {
+            v.summary
+                .push_str(&format!(" ({failed} other attempts failed)"));
+        }
+        return v;
+    }
+    let last = conns.last().expect("non-empty");
+    if let Some(err) = ctx.facts.icmp_errors.iter().find(|e| {
+        e.original
+            .as_ref()
+            .is_some_and(|o| ctx.roles.is_acs_ip(o.dst) && o.dst_port == Some(last.server.port()))
+    }) {
+        return Verdict::fail(
+            "unreachable",
+            format!(
+                "{} reported the ACS {}: {}",
+                err.from,
+                last.server,
+                err.describe()
+            ),
+        )
+        .with(handshake_evidence(ctx, last))
+        .with([Evidence::at(
+            ctx,
+            err.at,
+            format!("ICMP {} from {}", err.describe(), err.from),
+        )]);
+    }
+    if let Some(rst) = last.rst.filter(|r| !r.from_client) {
+        return Verdict::fail(
+            "refused",
+            format!("the ACS {} refused the connection (RST)", last.server),
+        )
+        .with(handshake_evidence(ctx, last))
+        .with([Evidence::at(
+            ctx,
+            rst.at,
+            format!("RST {} → {}", last.server, last.client),
+        )]);
+    }
+    let syns: u32 = conns.iter().map(|c| c.syn_count).sum();
+    Verdict::fail(
+        "syn-unanswered",
+        format!(
+            "{syns} SYNs to the ACS {} unanswered ({} connection attempts)",
+            last.server,
+            conns.len()
+        ),
+    )
+    .with(
+        conns
+            .iter()
+            .take(3)
+            .flat_map(|c| handshake_evidence(ctx, c)),
+    )
+}
+
+/// The SYNs (first, last, retransmissions) and the SYN-ACK of a connection.
+pub fn handshake_evidence(ctx: &Ctx<'_>, c: &ConnFacts) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    if let Some(first) = c.syn_first {
+        let retrans = c.syn_count.saturating_sub(1);
+        let extra = if retrans > 0 {
+            format!(" ({retrans} retransmissions)")
+        } else {
+            String::new()
+        };
+        out.push(Evidence::in_conn(
+            ctx,
+            c.id,
+            first,
+            format!("SYN {} → {}{extra}", c.client, c.server),
+        ));
+    }
+    if let Some(last) = c.syn_last.filter(|l| Some(*l) != c.syn_first) {
+        out.push(Evidence::in_conn(
+            ctx,
+            c.id,
+            last,
+            "last SYN retransmission",
+        ));
+    }
+    if let Some(sa) = c.syn_ack {
+        out.push(Evidence::in_conn(
+            ctx,
+            c.id,
+            sa,
+            format!("SYN-ACK {} → {}", c.server, c.client),
+        ));
+    }
+    out
+}

@@ -1,0 +1,129 @@
+//! FAQ Module I step 3, the registration exchange: `session.inform`, `session.inform-response`,
+//! `session.complete`.
+//!
+//! Takes: the CWMP sessions (their exchanges, the transitions of the session table, how each ended) and
+//! the TCP/TLS facts for how far a router got when it sent no Inform. Gives: verdicts on each device's
+//! last session (a capture may hold several devices), citing the Inform, the answer or what came
+//! instead, and the frame where the session ended. TR-069 §3.7.1 (sessions), §3.4 (HTTP), Amd 6 §3.4.6
+//! (the ACS ends with 204).
+
+mod answer;
+mod complete;
+mod inform;
+
+pub use answer::{INFORM_RESPONSE_MODES, inform_response};
+pub use complete::{COMPLETE_MODES, complete};
+pub use inform::{INFORM_MODES, inform};
+
+use std::net::IpAddr;
+
+use crate::checks::{Ctx, Evidence, Verdict};
+use crate::cwmp::fault_meaning;
+use crate::facts::Message;
+use crate::sessions::cwmp::CwmpSession;
+use crate::sessions::cwmp_table::State;
+use crate::sessions::exchange::Silence;
+
+/// The last session of each device (CPE address) that `keep` accepts, in order of the devices.
+fn last_per_cpe<'s>(ctx: &Ctx<'s>, keep: impl Fn(&CwmpSession) -> bool) -> Vec<&'s CwmpSession> {
+    let mut cpes: Vec<IpAddr> = Vec::new();
+    for s in &ctx.sessions.cwmp {
+        if !cpes.contains(&s.cpe) {
+            cpes.push(s.cpe);
+        }
+    }
+    cpes.iter()
+        .filter_map(|cpe| {
+            ctx.sessions
+                .cwmp
+                .iter()
+                .rev()
+                .find(|s| s.cpe == *cpe && keep(s))
+        })
+        .collect()
+}
+
+/// The worst of the devices' verdicts; with several devices, each summary names its device.
+fn worst(mut verdicts: Vec<(IpAddr, Verdict)>) -> Option<Verdict> {
+    let several = verdicts.len() > 1;
+    verdicts.sort_by_key(|(_, v)| std::cmp::Reverse(v.status));
+    let (cpe, mut v) = verdicts.into_iter().next()?;
+    if several {
+        v.summary = format!("CPE {cpe}: {}", v.summary);
+    }
+    Some(v)
+}
+
+fn acknowledged(s: &CwmpSession) -> bool {
+    s.steps.iter().any(|st| st.to == State::CpeTurn)
+}
+
+fn events(m: &Message) -> Vec<String> {
+    m.envelope()
+        .and_then(|e| e.inform())
+        .map(|i| i.events.iter().map(|e| e.code.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// The catalog mode of a silence, and the silence in words.
+fn silence_mode(s: &Silence) -> (&'static str, String) {
+    let mode = match s {
+        Silence::Reset { .. } => "reset",
+        Silence::Closed { .. } => "closed",
+        Silence::TimedOut { .. } => "timeout",
+        Silence::CaptureEnded => "capture-ended",
+    };
+    (mode, s.describe())
+}
+
+fn who(by_cpe: bool) -> &'static str {
+    if by_cpe { "router" } else { "ACS" }
+}
+
+fn silence_evidence(ctx: &Ctx<'_>, s: &Silence) -> Vec<Evidence> {
+    match s {
+        Silence::Reset { at, by_cpe } => vec![Evidence::at(
+            ctx,
+            *at,
+            format!("RST from the {}", who(*by_cpe)),
+        )],
+        Silence::Closed { at, by_cpe } => vec![Evidence::at(
+            ctx,
+            *at,
+            format!("FIN from the {}", who(*by_cpe)),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// What answered the request of exchange `i` of `s`, as evidence.
+fn exchange_evidence(ctx: &Ctx<'_>, s: &CwmpSession, i: Option<usize>) -> Vec<Evidence> {
+    let Some(ex) = i.and_then(|i| s.exchanges.get(i)) else {
+        return Vec::new();
+    };
+    let mut out = vec![Evidence::message(ctx, ctx.msg(ex.request), "")];
+    if let Some(r) = ex.response {
+        let m = ctx.msg(r);
+        let detail = if m.http.complete() {
+            m.excerpt
+                .clone()
+                .map(|e| format!("body: {e}"))
+                .unwrap_or_default()
+        } else {
+            format!(
+                "incomplete: cut after {} body bytes ({})",
+                m.http.body_len,
+                m.http.ending.describe()
+            )
+        };
+        out.push(Evidence::message(ctx, m, &detail));
+    }
+    out
+}
+
+fn fault_text(code: Option<u32>) -> String {
+    match code {
+        Some(c) => format!("Fault {c} ({})", fault_meaning(c).unwrap_or("unknown code")),
+        None => "a SOAP Fault without a CWMP FaultCode".into(),
+    }
+}

@@ -1,0 +1,248 @@
+//! FAQ Module I step 1, TLS with the ACS: `acs.tls` (RFC 8446/5246, RFC 6125).
+//!
+//! Takes: the TLS handshake facts of the connections to the ACS (by endpoint or SNI). Gives: a verdict
+//! citing the ClientHello (SNI), the ServerHello (version, cipher), the certificate and its problems at
+//! capture time, the fatal alert, or the router closing after the server's flight.
+
+use crate::apps::tls::{CertInfo, TLS13, cert_problems, version_name};
+use crate::checks::{Ctx, Evidence, Verdict};
+use crate::facts::TlsSession;
+use crate::flows::ConnFacts;
+
+pub const TLS_MODES: &[&str] = &[
+    "pass",
+    "fatal-alert",
+    "expired",
+    "not-yet-valid",
+    "wrong-host",
+    "self-signed",
+    "client-abort",
+    "accepted-invalid",
+    "not-tls",
+    "incomplete",
+    "tls13-hidden",
+    "plain-http",
+    "no-evidence",
+];
+
+/// The TLS handshakes with the ACS.
+fn acs_tls<'f>(ctx: &Ctx<'f>) -> Vec<(&'f TlsSession, &'f ConnFacts)> {
+    ctx.facts
+        .tls
+        .iter()
+        .filter_map(|t| ctx.facts.conn(t.conn).map(|c| (t, c)))
+        .filter(|(t, c)| {
+            ctx.roles.is_acs(c.server)
+                || t.facts
+                    .client_hello
+                    .as_ref()
+                    .and_then(|h| h.sni.as_deref())
+                    .is_some_and(|sni| {
+                        ctx.roles
+                            .acs_hosts
+                            .iter()
+                            .any(|h| h.eq_ignore_ascii_case(sni))
+                    })
+        })
+        .collect()
+}
+
+/// The certificate problem a mode names, from the most specific to the least.
+fn cert_mode(problems: &[String]) -> &'static str {
+    let has = |p: &str| problems.iter().any(|x| x.starts_with(p));
+    if has("expired") {
+        "expired"
+    } else if has("not yet valid") {
+        "not-yet-valid"
+    } else if has("issued for") {
+        "wrong-host"
+    } else if has("self-signed") {
+        "self-signed"
+    } else {
+        "incomplete"
+    }
+}
+
+fn cert_evidence(ctx: &Ctx<'_>, cert: &CertInfo, problems: &[String]) -> Evidence {
+    let mut text = format!(
+        "certificate {} issued by {}, valid {} – {}",
+        cert.subject, cert.issuer, cert.not_before, cert.not_after
+    );
+    if !problems.is_empty() {
+        text.push_str(&format!(": {}", problems.join("; ")));
+    }
+    Evidence::at(ctx, cert.at, text)
+}
+
+pub fn tls(ctx: &Ctx<'_>) -> Verdict {
+    let sessions = acs_tls(ctx);
+    let Some((t, conn)) = sessions.last() else {
+        let plain = ctx
+            .roles
+            .acs_url
+            .as_ref()
+            .is_some_and(|u| u.scheme == "http")
+            || !ctx.sessions.cwmp.is_empty();
+        return if plain {
+            Verdict::skip(
+                "plain-http",
+                "the router speaks plain HTTP to the ACS: no TLS",
+            )
+        } else {
+            Verdict::skip(
+                "no-evidence",
+                "no TLS handshake with the ACS in the capture",
+            )
+        };
+    };
+    let f = &t.facts;
+    let host = ctx
+        .roles
+        .acs_url
+        .as_ref()
+        .map(|u| u.host.clone())
+        .or_else(|| f.client_hello.as_ref().and_then(|h| h.sni.clone()));
+    let leaf = f.certificates.first();
+    let problems = leaf
+        .map(|c| cert_problems(c, c.at.ts, host.as_deref()))
+        .unwrap_or_default();
+    let mut evidence = Vec::new();
+    if let Some(h) = &f.client_hello {
+        let sni = h
+            .sni
+            .as_deref()
+            .map(|s| format!(", SNI {s}"))
+            .unwrap_or_default();
+        evidence.push(Evidence::at(
+            ctx,
+            h.at,
+            format!("ClientHello {} → {}{sni}", conn.client, conn.server),
+        ));
+    }
+    if let Some(s) = &f.server_hello {
+        let cipher = s.cipher_name.unwrap_or("unknown cipher");
+        evidence.push(Evidence::at(
+            ctx,
+            s.at,
+            format!("ServerHello {}, {cipher}", version_name(s.version)),
+        ));
+    }
+    if let Some(c) = leaf {
+        evidence.push(cert_evidence(ctx, c, &problems));
+    }
+    if let Some((at, from_client, line)) = &f.plaintext_reply {
+        let who = if *from_client {
+            "the router"
+        } else {
+            "the server"
+        };
+        // The port speaks plain HTTP: the URL's scheme is the root cause, which cwmp.url reports.
+        return Verdict::skip(
+            "not-tls",
+            format!("{who} answered the TLS handshake in plain text ({line:?}): no TLS to judge, see cwmp.url"),
+        )
+        .with(evidence)
+        .with([Evidence::at(ctx, *at, line.clone())]);
+    }
+    let version = f.version().map(version_name).unwrap_or("TLS");
+    if let Some(a) = f.alerts.iter().find(|a| a.level == 2 && !a.encrypted) {
+        let who = if a.from_client {
+            "the router"
+        } else {
+            "the ACS"
+        };
+        let mode = if problems.is_empty() {
+            "fatal-alert"
+        } else {
+            cert_mode(&problems)
+        };
+        let mut summary = format!(
+            "{who} ended the {version} handshake with the fatal alert {} ({})",
+            a.name, a.description
+        );
+        if !problems.is_empty() {
+            summary.push_str(&format!("; the certificate is {}", problems[0]));
+        }
+        return Verdict::fail(mode, summary)
+            .with(evidence)
+            .with([Evidence::at(
+                ctx,
+                a.at,
+                format!("TLS alert {} (fatal) from {who}", a.name),
+            )]);
+    }
+    let complete = f.application_data.iter().any(Option::is_some);
+    if complete {
+        if f.version() == Some(TLS13) && leaf.is_none() {
+            return Verdict::pass(format!(
+                "{version} handshake completed (the certificate is encrypted: not judged)"
+            ))
+            .with(evidence);
+        }
+        if !problems.is_empty() {
+            return Verdict::warn(
+                "accepted-invalid",
+                format!(
+                    "{version} handshake completed although the certificate is {}",
+                    problems.join("; ")
+                ),
+            )
+            .with(evidence);
+        }
+        return Verdict::pass(format!(
+            "{version} handshake completed; the ACS certificate is valid for {}",
+            host.unwrap_or_default()
+        ))
+        .with(evidence);
+    }
+    let client_quit = conn
+        .rst
+        .map(|r| (r.at, r.from_client))
+        .filter(|(_, c)| *c)
+        .map(|(a, _)| a)
+        .or(conn.fin[0]);
+    if let (Some(flight), Some(quit)) = (f.server_flight_end, client_quit)
+        && f.client_finished.is_none()
+        && quit.frame > flight.frame
+    {
+        let mode = if problems.is_empty() {
+            "client-abort"
+        } else {
+            cert_mode(&problems)
+        };
+        let why = problems
+            .first()
+            .map(|p| format!(": the certificate is {p}"))
+            .unwrap_or_default();
+        return Verdict::fail(
+            mode,
+            format!("the router closed the connection after the ACS's certificate{why}"),
+        )
+        .with(evidence)
+        .with([Evidence::at(
+            ctx,
+            quit,
+            format!(
+                "{} closes {} → {}",
+                if conn.rst.is_some() { "RST" } else { "FIN" },
+                conn.client,
+                conn.server
+            ),
+        )]);
+    }
+    if f.version() == Some(TLS13) {
+        return Verdict::skip(
+            "tls13-hidden",
+            "TLS 1.3 handshake not seen to complete; its certificate is encrypted",
+        )
+        .with(evidence);
+    }
+    Verdict::fail(
+        "incomplete",
+        format!(
+            "the {version} handshake with {} did not complete",
+            conn.server
+        ),
+    )
+    .with(evidence)
+}
