@@ -131,6 +131,11 @@ impl Authorizer {
             Scheme::Basic => Ok(Authorizer { digest: None }),
             Scheme::Digest => {
                 let params = challenge.raw.get("Digest".len()..).unwrap_or("");
+                // digest_auth's parser panics on non-ASCII (it slices by character count): an answer
+                // from the network may hold anything.
+                if !params.is_ascii() {
+                    return Err("unusable Digest challenge: it holds non-ASCII characters".into());
+                }
                 let prompt = digest_auth::parse(params)
                     .map_err(|e| format!("unusable Digest challenge: {e}"))?;
                 Ok(Authorizer {
