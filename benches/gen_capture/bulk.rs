@@ -2,7 +2,7 @@
 //!
 //! Takes: the shared [`Gen`] (clock, writer, random bytes). Gives: traffic sources that each write one
 //! frame per [`Source::step`]:
-//! - [`Download`]: a long TCP transfer (iperf3-like, port 5201) in 1448-byte segments, the receiver
+//! - [`Download`]: a long TCP transfer (an FTP data connection) in 1448-byte segments, the receiver
 //!   acknowledging every second segment; optionally joined mid-stream (no handshake in the capture);
 //! - [`Tls`]: a short HTTPS connection on port 443 — a real TLS 1.3 handshake (recorded from OpenSSL)
 //!   followed by application-data records of random bytes, then FINs;
@@ -28,28 +28,33 @@ pub trait Source {
     fn step(&mut self, g: &mut Gen) -> io::Result<bool>;
 }
 
-/// A long one-way TCP transfer from the server to the client.
+/// A long one-way TCP transfer: an active-mode FTP data connection, opened by the FTP server from port 20
+/// (direction 0, which sends the file) to the client (direction 1, which acknowledges every second
+/// segment). Port 20 is dissected by tshark as `ftp-data`: random bytes on a port nobody claims would
+/// run tshark's heuristic dissectors, and one that mistakes them for a length-prefixed protocol (Thrift)
+/// makes it reassemble the rest of the connection, slowing it down quadratically.
 pub struct Download {
     flow: TcpFlow,
-    /// Frames of the opening (handshake and the client's request) still to write.
+    /// Frames of the three-way handshake still to write.
     opening: u8,
     left: u64,
     unacked: u8,
+    /// Frames of the close still to write.
     closing: u8,
 }
 
 impl Download {
     /// A transfer of `bytes`; `mid_stream` starts it in the middle, as a capture started during it.
     pub fn new(
+        ftp_server: Endpoint,
         client: Endpoint,
-        server: Endpoint,
         bytes: u64,
         mid_stream: bool,
         g: &mut Gen,
     ) -> Self {
         Download {
-            flow: TcpFlow::new(client, server, &mut g.rng),
-            opening: if mid_stream { 0 } else { 4 },
+            flow: TcpFlow::new(ftp_server, client, &mut g.rng),
+            opening: if mid_stream { 0 } else { 3 },
             left: bytes,
             unacked: 0,
             closing: 3,
@@ -64,36 +69,26 @@ impl Source for Download {
 
     fn step(&mut self, g: &mut Gen) -> io::Result<bool> {
         let f = &mut self.flow;
-        match self.opening {
-            4 => g.tcp(f, 0, SYN, &[])?,
-            3 => g.tcp(f, 1, SYN_ACK, &[])?,
-            2 => g.tcp(f, 0, ACK, &[])?,
-            // A binary request (iperf3's cookie is 37 bytes): nothing that looks like HTTP or TLS.
-            1 => g.tcp(f, 0, PSH_ACK, &[0u8; 37])?,
-            _ => {
-                if self.left > 0 && self.unacked < 2 {
-                    let n = self.left.min(MSS as u64);
-                    self.left -= n;
-                    self.unacked += 1;
-                    let flags = if self.left == 0 { PSH_ACK } else { ACK };
-                    g.tcp_random(f, 1, flags, n as usize)?;
-                } else if self.unacked > 0 {
-                    self.unacked = 0;
-                    g.tcp(f, 0, ACK, &[])?;
-                } else {
-                    let (dir, flags) = match self.closing {
-                        3 => (1, FIN_ACK),
-                        2 => (0, FIN_ACK),
-                        _ => (1, ACK),
-                    };
-                    g.tcp(f, dir, flags, &[])?;
-                    self.closing -= 1;
-                    return Ok(self.closing > 0);
-                }
-                return Ok(true);
-            }
+        if self.opening > 0 {
+            let (dir, flags) = [(0, ACK), (1, SYN_ACK), (0, SYN)][usize::from(self.opening - 1)];
+            self.opening -= 1;
+            g.tcp(f, dir, flags, &[])?;
+        } else if self.left > 0 && self.unacked < 2 {
+            let n = self.left.min(MSS as u64);
+            self.left -= n;
+            self.unacked += 1;
+            let flags = if self.left == 0 { PSH_ACK } else { ACK };
+            g.tcp_random(f, 0, flags, n as usize)?;
+        } else if self.unacked > 0 {
+            self.unacked = 0;
+            g.tcp(f, 1, ACK, &[])?;
+        } else {
+            let (dir, flags) =
+                [(0, ACK), (1, FIN_ACK), (0, FIN_ACK)][usize::from(self.closing - 1)];
+            self.closing -= 1;
+            g.tcp(f, dir, flags, &[])?;
+            return Ok(self.closing > 0);
         }
-        self.opening -= 1;
         Ok(true)
     }
 }

@@ -117,8 +117,8 @@ impl Spawner<'_> {
         Ok(match kind {
             Kind::Download => {
                 let bytes = g.rng.random_range(8u64 << 20..=128 << 20);
-                let (client, server) = (host(10 + slot, self.port()), remote(10 + slot, 5201));
-                Box::new(Download::new(client, server, bytes, false, g))
+                let (ftp_server, client) = (remote(10 + slot, 20), host(10 + slot, self.port()));
+                Box::new(Download::new(ftp_server, client, bytes, false, g))
             }
             Kind::Tls => {
                 let server = remote(50 + g.rng.random_range(0..20), 443);
@@ -189,8 +189,8 @@ fn generate(path: &str, size: u64, bulk_only: bool) -> io::Result<()> {
     let mut slots: Vec<(Kind, Box<dyn Source>)> = Vec::new();
     for slot in 0..4u8 {
         let d = Download::new(
+            remote(10 + slot, 20),
             host(10 + slot, spawner.port()),
-            remote(10 + slot, 5201),
             64 << 20,
             slot < 2,
             &mut g,
