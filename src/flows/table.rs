@@ -546,7 +546,13 @@ mod tests {
         // They hash alike (the key is hashed in IPv6-mapped form) but are not equal.
         let mut r = Run::new();
         r.seg("192.0.2.1:40000", "192.0.2.2:80", "S", 1, "");
-        r.seg("[::ffff:192.0.2.1]:40000", "[::ffff:192.0.2.2]:80", "S", 1, "");
+        r.seg(
+            "[::ffff:192.0.2.1]:40000",
+            "[::ffff:192.0.2.2]:80",
+            "S",
+            1,
+            "",
+        );
         r.seg("192.0.2.2:80", "192.0.2.1:40000", "SA", 9, "");
         let (facts, stats, _) = r.finish();
         assert_eq!(stats.connections, 2);
