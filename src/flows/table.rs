@@ -16,7 +16,9 @@
 //!   does; a SYN on a closed connection's ports starts a new connection (port reuse).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::collections::hash_map::Entry;
+use std::hash::{Hash, Hasher};
+use std::net::{IpAddr, SocketAddr};
 
 use crate::decode::TcpSegment;
 use crate::flows::assembler::{Assembler, Delivery};
@@ -70,12 +72,30 @@ pub struct TableStats {
 }
 
 /// Both endpoints, the lower one first, so both directions find the same entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key(SocketAddr, SocketAddr);
 
 impl Key {
     fn of(a: SocketAddr, b: SocketAddr) -> Key {
         if a <= b { Key(a, b) } else { Key(b, a) }
+    }
+}
+
+/// Every segment hashes its key, so the key goes to the (keyed, DoS-resistant) hasher as one 36-byte
+/// write: the derived `Hash` makes a dozen small writes (enum tags, octets, port), and SipHash pays per
+/// write. Equal keys give equal bytes (an IPv4 address is written as its IPv6-mapped form).
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut bytes = [0u8; 36];
+        for (chunk, addr) in bytes.chunks_exact_mut(18).zip([self.0, self.1]) {
+            let ip = match addr.ip() {
+                IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+                IpAddr::V6(v6) => v6,
+            };
+            chunk[..16].copy_from_slice(&ip.octets());
+            chunk[16..].copy_from_slice(&addr.port().to_be_bytes());
+        }
+        state.write(&bytes);
     }
 }
 
@@ -136,25 +156,25 @@ impl<A: Default> FlowTable<A> {
             let old = self.live.remove(&key).expect("checked above");
             self.retire(old, at.frame, sink);
         }
-        if !self.live.contains_key(&key) {
-            if self.live.len() >= MAX_LIVE {
-                self.evict_idlest(at.frame, sink);
-            }
-            let facts = ConnFacts::new(self.next_id, src, dst, seg.flags, at);
-            self.next_id += 1;
-            self.stats.connections += 1;
-            self.live.insert(
-                key,
-                Live {
+        if self.live.len() >= MAX_LIVE && !self.live.contains_key(&key) {
+            self.evict_idlest(at.frame, sink);
+        }
+        // One hash lookup for the segments of a known connection (the path bulk traffic takes).
+        let live = match self.live.entry(key) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let facts = ConnFacts::new(self.next_id, src, dst, seg.flags, at);
+                self.next_id += 1;
+                self.stats.connections += 1;
+                e.insert(Live {
                     facts,
                     streams: Streams::Watching(Box::default()),
                     app: A::default(),
                     looks: 0,
                     done: false,
-                },
-            );
-        }
-        let live = self.live.get_mut(&key).expect("inserted above");
+                })
+            }
+        };
         Self::feed(live, src, seg, at, sink);
         if live.facts.closed() && !live.done {
             // The entry stays live so that the last ACKs and retransmitted FINs land on this connection
@@ -519,6 +539,25 @@ mod tests {
         let (facts, _, sink) = r.finish();
         assert_eq!(sink.text[&(0, true)], "GET /next HTTP/1.1\r\n\r\n");
         assert!(facts[0].start_missed);
+    }
+
+    #[test]
+    fn an_ipv4_address_and_its_ipv6_mapped_form_are_different_connections() {
+        // They hash alike (the key is hashed in IPv6-mapped form) but are not equal.
+        let mut r = Run::new();
+        r.seg("192.0.2.1:40000", "192.0.2.2:80", "S", 1, "");
+        r.seg(
+            "[::ffff:192.0.2.1]:40000",
+            "[::ffff:192.0.2.2]:80",
+            "S",
+            1,
+            "",
+        );
+        r.seg("192.0.2.2:80", "192.0.2.1:40000", "SA", 9, "");
+        let (facts, stats, _) = r.finish();
+        assert_eq!(stats.connections, 2);
+        assert!(facts[0].syn_ack.is_some());
+        assert!(facts[1].syn_ack.is_none());
     }
 
     #[test]
