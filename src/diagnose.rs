@@ -9,7 +9,7 @@
 use crate::capture::{CaptureError, Input};
 use crate::checks::{Baseline, Ctx, run_all};
 use crate::config::Config;
-use crate::facts::Facts;
+use crate::evidence_pcap::Selection;
 use crate::live::{LiveReport, LiveTarget};
 use crate::report::{self, Report};
 use crate::{engine, sessions};
@@ -25,12 +25,16 @@ pub struct Options<'a> {
     pub progress: Option<Box<dyn FnMut(u64) + Send + 'a>>,
     /// Probe the network now (`--live`).
     pub live: Option<&'a LiveTarget>,
+    /// Work out what `--evidence-pcap` must copy.
+    pub evidence: bool,
 }
 
-/// A diagnosis: the report and the facts it rests on (none for a live-only run).
+/// A diagnosis: the report, and (when asked for) what the evidence capture must copy and the capture's
+/// link types. The facts themselves are dropped before the report is rendered: on a big capture they
+/// are most of the memory.
 pub struct Diagnosis {
     pub report: Report,
-    pub facts: Option<Facts>,
+    pub evidence: Option<(Selection, Vec<u32>)>,
 }
 
 /// Diagnoses a capture, the live network, or both.
@@ -47,7 +51,7 @@ pub fn diagnose(
         scrub(&mut report, config);
         return Ok(Diagnosis {
             report,
-            facts: None,
+            evidence: None,
         });
     };
     let facts = match opts.progress {
@@ -74,10 +78,13 @@ pub fn diagnose(
     }
     scrub(&mut report, config);
     drop(ctx);
-    Ok(Diagnosis {
-        report,
-        facts: Some(facts),
-    })
+    let evidence = opts.evidence.then(|| {
+        (
+            crate::evidence_pcap::select(&report, &facts),
+            facts.capture.link_types.clone(),
+        )
+    });
+    Ok(Diagnosis { report, evidence })
 }
 
 /// Passwords given on the command line never reach an output.

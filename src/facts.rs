@@ -31,14 +31,72 @@ pub struct Message {
     /// The message; `body` is emptied once parsed (see `soap` and `excerpt`).
     pub http: HttpMessage,
     /// The SOAP reading of the body.
-    pub soap: SoapOutcome,
+    pub soap: Box<SoapOutcome>,
     /// The start of a body that is not SOAP (an HTML error page, …), for evidence.
     pub excerpt: Option<String>,
 }
 
+/// Inform parameters the checks and the report read; the rest of a ParameterList (a TR-181 device may
+/// report hundreds) is dropped once parsed, so memory grows with the messages, not their sizes.
+const INFORM_PARAMS_KEPT: &[&str] = &[
+    "ConnectionRequestURL",
+    "UDPConnectionRequestAddress",
+    "ExternalIPAddress",
+    "ManagementServer.URL",
+    "ManagementServer.ParameterKey",
+    "PeriodicInformInterval",
+    "SoftwareVersion",
+    "HardwareVersion",
+    "ProvisioningCode",
+];
+
+/// HTTP headers kept on a message once it is parsed: the ones a check or a report reads.
+pub const KEPT_HEADERS: &[&str] = &[
+    "Authorization",
+    "Proxy-Authorization",
+    "WWW-Authenticate",
+    "Cookie",
+    "Set-Cookie",
+    "Host",
+    "Location",
+    "Retry-After",
+    "Connection",
+    "Content-Type",
+    "Content-Encoding",
+    "SOAPAction",
+    "User-Agent",
+    "Server",
+];
+
+/// Most parameters kept of an Inform.
+const MAX_INFORM_PARAMS: usize = 32;
+
+/// Drops what no check or report reads from a parsed body: the Inform parameters outside
+/// [`INFORM_PARAMS_KEPT`], and the values of a GetParameterValuesResponse.
+pub fn slim(soap: &mut SoapOutcome) {
+    use crate::cwmp::RpcDetail;
+    let SoapOutcome::Envelope(e) = soap else {
+        return;
+    };
+    let crate::cwmp::Body::Rpc(rpc) = &mut e.body else {
+        return;
+    };
+    match &mut rpc.detail {
+        RpcDetail::Inform(inform) => {
+            inform
+                .params
+                .retain(|p| INFORM_PARAMS_KEPT.iter().any(|k| p.name.ends_with(k)));
+            inform.params.truncate(MAX_INFORM_PARAMS);
+            inform.params.shrink_to_fit();
+        }
+        RpcDetail::GetParameterValuesResponse { params } => *params = Vec::new(),
+        _ => {}
+    }
+}
+
 impl Message {
     pub fn envelope(&self) -> Option<&Envelope> {
-        match &self.soap {
+        match &*self.soap {
             SoapOutcome::Envelope(e) => Some(e),
             _ => None,
         }
@@ -53,7 +111,7 @@ impl Message {
 
     /// No body bytes at all, or only white space, or a SOAP envelope with an empty Body.
     pub fn is_empty_body(&self) -> bool {
-        match &self.soap {
+        match &*self.soap {
             SoapOutcome::Empty => true,
             SoapOutcome::Envelope(e) => e.rpc().is_none(),
             _ => false,

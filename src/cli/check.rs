@@ -200,6 +200,7 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
             .clone()
             .map(|pb| Box::new(move |n| pb.set_position(n)) as Box<dyn FnMut(u64) + Send>),
         live: live.as_ref(),
+        evidence: args.evidence_pcap.is_some(),
     };
     let diagnosis =
         crate::diagnose::diagnose(input.as_ref(), &config, opts).map_err(|e| e.to_string())?;
@@ -207,11 +208,10 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
         pb.finish_and_clear();
     }
     let mut report = diagnosis.report;
-    if let (Some(path), Some(facts), Some(input)) = (&args.evidence_pcap, &diagnosis.facts, &input)
+    if let (Some(path), Some((selection, link_types)), Some(input)) =
+        (&args.evidence_pcap, &diagnosis.evidence, &input)
     {
-        let selection = crate::evidence_pcap::select(&report, facts);
-        let link_types = &facts.capture.link_types;
-        let mut written = crate::evidence_pcap::write(input, &selection, link_types, path)?;
+        let mut written = crate::evidence_pcap::write(input, selection, link_types, path)?;
         if spooled.is_some() {
             written.file = path.display().to_string();
         }

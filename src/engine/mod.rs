@@ -112,17 +112,17 @@ impl Pass {
         let streams = self.streams.finish();
         let mut limits = self.limits;
         limits.table = table_stats;
-        limits.dropped_items += self.icmp.dropped + self.udp.dropped;
+        limits.dropped_items += self.icmp.dropped + self.udp.dropped + streams.tls_dropped;
         Facts {
             capture,
             conns,
             messages: streams.messages,
             http_problems: streams.http_problems,
             tls: streams.tls,
-            dns: self.udp.dns,
-            dhcp: self.udp.dhcp,
-            stun: self.udp.stun,
-            udp_conn_requests: self.udp.conn_requests,
+            dns: self.udp.dns.into_vec(),
+            dhcp: self.udp.dhcp.into_vec(),
+            stun: self.udp.stun.into_vec(),
+            udp_conn_requests: self.udp.conn_requests.into_vec(),
             echo: self.icmp.echo_flows(),
             icmp_errors: self.icmp.errors,
             wan: self.wan,

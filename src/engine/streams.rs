@@ -12,6 +12,9 @@ use crate::cwmp::{SoapOutcome, parse_envelope};
 use crate::facts::{EXCERPT_CHARS, HttpProblem, Message, TlsSession};
 use crate::flows::{AppKind, ConnFacts, Delivery, Interest, RoleSource, StreamSink};
 
+/// Most TLS handshakes kept for the checks.
+pub const MAX_TLS_SESSIONS: usize = 4096;
+
 /// Per-connection application state.
 #[derive(Default)]
 pub enum App {
@@ -28,6 +31,8 @@ pub struct Streams {
     pub messages: Vec<Message>,
     pub http_problems: Vec<HttpProblem>,
     pub tls: Vec<TlsSession>,
+    /// TLS handshakes not kept (beyond [`MAX_TLS_SESSIONS`]).
+    pub tls_dropped: u64,
     events: Vec<HttpEvent>,
 }
 
@@ -55,7 +60,7 @@ impl Streams {
 
     fn add_message(&mut self, mut http: HttpMessage) {
         let body = std::mem::take(&mut http.body);
-        let soap = if http.body_len == 0 {
+        let mut soap = if http.body_len == 0 {
             SoapOutcome::Empty
         } else if let Some(coding) = http
             .header("Content-Encoding")
@@ -68,6 +73,15 @@ impl Streams {
         } else {
             parse_envelope(&body)
         };
+        crate::facts::slim(&mut soap);
+        // Only the headers the checks and reports read are kept (memory grows with the messages, not
+        // with their sizes).
+        http.headers.retain(|(name, _)| {
+            crate::facts::KEPT_HEADERS
+                .iter()
+                .any(|k| name.eq_ignore_ascii_case(k))
+        });
+        http.headers.shrink_to_fit();
         let excerpt = matches!(
             soap,
             SoapOutcome::NotSoap { .. } | SoapOutcome::Malformed { .. }
@@ -76,7 +90,7 @@ impl Streams {
         self.messages.push(Message {
             index: self.messages.len(),
             http,
-            soap,
+            soap: Box::new(soap),
             excerpt,
         });
     }
@@ -174,10 +188,15 @@ impl StreamSink for Streams {
                     h.close(conn, &mut self.events);
                     self.take_events(conn.id);
                 }
-                self.tls.push(TlsSession {
-                    conn: conn.id,
-                    facts: t.facts().clone(),
-                });
+                // A capture may hold any number of HTTPS connections: the handshakes kept are bounded.
+                if self.tls.len() < MAX_TLS_SESSIONS {
+                    self.tls.push(TlsSession {
+                        conn: conn.id,
+                        facts: t.facts().clone(),
+                    });
+                } else {
+                    self.tls_dropped += 1;
+                }
             }
 
             App::Unset => {}

@@ -3,8 +3,11 @@
 //!
 //! Takes: decoded UDP datagrams with their frames. Gives: lists of parsed messages with their frames and
 //! endpoints. Recognition is by port *and* content: a datagram is only kept when its parser accepts it.
-//! Each list is bounded; the overflow is counted.
+//! Each list is bounded to its first [`HEAD`] and last [`TAIL`] datagrams (the start of a capture holds
+//! the boot-time lookups and leases, the end holds the state when the engineer stopped it); the middle's
+//! overflow is counted.
 
+use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::apps::dhcp::parse_dhcp;
@@ -15,15 +18,55 @@ use crate::decode::UdpDatagram;
 use crate::facts::Datagram;
 use crate::flows::At;
 
-/// Most datagrams kept per kind.
-pub const MAX_PER_KIND: usize = 20_000;
+/// Datagrams kept per kind from the start of the capture.
+pub const HEAD: usize = 2048;
+/// Datagrams kept per kind from the end of the capture.
+pub const TAIL: usize = 2048;
+
+/// The first [`HEAD`] and last [`TAIL`] items pushed, in order.
+pub struct Ends<T> {
+    head: Vec<T>,
+    tail: VecDeque<T>,
+}
+
+impl<T> Default for Ends<T> {
+    fn default() -> Self {
+        Ends {
+            head: Vec::new(),
+            tail: VecDeque::new(),
+        }
+    }
+}
+
+impl<T> Ends<T> {
+    /// Keeps `item`; returns true when an older middle item was dropped to make room.
+    fn push(&mut self, item: T) -> bool {
+        if self.head.len() < HEAD {
+            self.head.push(item);
+            return false;
+        }
+        let dropped = self.tail.len() == TAIL;
+        if dropped {
+            self.tail.pop_front();
+        }
+        self.tail.push_back(item);
+        dropped
+    }
+
+    /// Everything kept, oldest first.
+    pub fn into_vec(self) -> Vec<T> {
+        let mut all = self.head;
+        all.extend(self.tail);
+        all
+    }
+}
 
 #[derive(Default)]
 pub struct UdpFacts {
-    pub dns: Vec<Datagram<crate::apps::dns::DnsMessage>>,
-    pub dhcp: Vec<Datagram<crate::apps::dhcp::DhcpMessage>>,
-    pub stun: Vec<Datagram<crate::apps::stun::StunMessage>>,
-    pub conn_requests: Vec<Datagram<crate::apps::udp_cr::UdpConnectionRequest>>,
+    pub dns: Ends<Datagram<crate::apps::dns::DnsMessage>>,
+    pub dhcp: Ends<Datagram<crate::apps::dhcp::DhcpMessage>>,
+    pub stun: Ends<Datagram<crate::apps::stun::StunMessage>>,
+    pub conn_requests: Ends<Datagram<crate::apps::udp_cr::UdpConnectionRequest>>,
     pub dropped: u64,
 }
 
@@ -35,15 +78,14 @@ struct Route {
     dst: SocketAddr,
 }
 
-fn keep<T>(list: &mut Vec<Datagram<T>>, dropped: &mut u64, r: Route, msg: T) {
-    if list.len() < MAX_PER_KIND {
-        list.push(Datagram {
-            at: r.at,
-            src: r.src,
-            dst: r.dst,
-            msg,
-        });
-    } else {
+fn keep<T>(list: &mut Ends<Datagram<T>>, dropped: &mut u64, r: Route, msg: T) {
+    let d = Datagram {
+        at: r.at,
+        src: r.src,
+        dst: r.dst,
+        msg,
+    };
+    if list.push(d) {
         *dropped += 1;
     }
 }
@@ -71,5 +113,32 @@ impl UdpFacts {
         {
             keep(&mut self.stun, &mut self.dropped, r, m);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ends_keep_the_first_and_last_in_order() {
+        let mut e = Ends::default();
+        let mut dropped = 0;
+        let n = HEAD + TAIL + 10;
+        for i in 0..n {
+            dropped += u64::from(e.push(i));
+        }
+        let kept = e.into_vec();
+        assert_eq!(dropped, 10);
+        assert_eq!(kept.len(), HEAD + TAIL);
+        assert_eq!(kept[..HEAD], (0..HEAD).collect::<Vec<_>>()[..]);
+        assert_eq!(kept[HEAD..], (HEAD + 10..n).collect::<Vec<_>>()[..]);
+    }
+
+    #[test]
+    fn ends_below_the_bound_keep_everything() {
+        let mut e = Ends::default();
+        assert!(!(0..5).any(|i| e.push(i)));
+        assert_eq!(e.into_vec(), vec![0, 1, 2, 3, 4]);
     }
 }

@@ -3,88 +3,168 @@
 //! Takes: a [`Report`]. Gives: pretty-printed JSON with `schema`, `verdict`, `first_failure`, `checks`
 //! (all of them, in catalog order, each with `id`, `module`, `step`, `title`, `status`, `summary`,
 //! `evidence` and `hint`) and `messages` (every HTTP message in frame order). Fields beyond the contract
-//! (`source`, `capture`, `assumptions`, `notes`, `mode`, `complete`) may be added to; none is removed.
+//! (`source`, `capture`, `assumptions`, `notes`, `evidence_pcap`, `mode`, `filter`, `complete`) may be
+//! added to; none is removed.
+//!
+//! The document is serialised straight from borrowed views of the report: no intermediate JSON tree, so a
+//! capture with tens of thousands of messages costs only the output text.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 
-use crate::report::{Report, SCHEMA};
+use crate::checks::{CheckResult, Evidence};
+use crate::report::{MessageRow, Report, SCHEMA};
+use crate::time::Timestamp;
+
+/// A time as its RFC 3339 text, written without an intermediate `String`.
+struct Time(Timestamp);
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+#[derive(Serialize)]
+struct EvidenceView<'a> {
+    source: &'a str,
+    frame: Option<u64>,
+    time: Option<Time>,
+    text: &'a str,
+    filter: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CheckView<'a> {
+    id: &'a str,
+    module: u8,
+    step: u8,
+    title: &'a str,
+    status: &'a str,
+    mode: &'a str,
+    summary: &'a str,
+    evidence: Vec<EvidenceView<'a>>,
+    hint: Option<&'a str>,
+    filter: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct MessageView<'a> {
+    frame: u64,
+    time: Time,
+    src: &'a str,
+    dst: &'a str,
+    http: &'a str,
+    rpc: Option<&'a str>,
+    complete: bool,
+}
+
+/// Every message, serialised one by one.
+struct Messages<'a>(&'a [MessageRow]);
+
+impl Serialize for Messages<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for m in self.0 {
+            seq.serialize_element(&MessageView {
+                frame: m.frame,
+                time: Time(m.time),
+                src: &m.src,
+                dst: &m.dst,
+                http: &m.http,
+                rpc: m.rpc.as_deref(),
+                complete: m.complete,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct CaptureView<'a> {
+    format: &'a str,
+    frames: u64,
+    first: Option<Time>,
+    last: Option<Time>,
+}
+
+#[derive(Serialize)]
+struct FrameMap {
+    original: u64,
+    evidence: u64,
+}
+
+#[derive(Serialize)]
+struct EvidencePcapView<'a> {
+    file: &'a str,
+    frames: Vec<FrameMap>,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema: u32,
+    source: &'a str,
+    verdict: &'a str,
+    first_failure: Option<&'a str>,
+    capture: Option<CaptureView<'a>>,
+    assumptions: &'a [String],
+    notes: &'a [String],
+    evidence_pcap: Option<EvidencePcapView<'a>>,
+    checks: Vec<CheckView<'a>>,
+    messages: Messages<'a>,
+}
+
+fn evidence(e: &Evidence) -> EvidenceView<'_> {
+    EvidenceView {
+        source: &e.source,
+        frame: e.frame,
+        time: e.time.map(Time),
+        text: &e.text,
+        filter: e.filter.as_deref(),
+    }
+}
+
+fn check(c: &CheckResult) -> CheckView<'_> {
+    CheckView {
+        id: c.id,
+        module: c.module,
+        step: c.step,
+        title: &c.title,
+        status: c.status.as_str(),
+        mode: c.mode,
+        summary: &c.summary,
+        evidence: c.evidence.iter().map(evidence).collect(),
+        hint: c.hint.as_deref(),
+        filter: c.filter.as_deref(),
+    }
+}
 
 pub fn render(report: &Report) -> String {
-    let checks: Vec<Value> = report
-        .checks
-        .iter()
-        .map(|c| {
-            let evidence: Vec<Value> = c
-                .evidence
+    let doc = Document {
+        schema: SCHEMA,
+        source: &report.source,
+        verdict: report.verdict().as_str(),
+        first_failure: report.first_failure().map(|c| c.id),
+        capture: report.capture.as_ref().map(|c| CaptureView {
+            format: &c.format,
+            frames: c.frames,
+            first: c.first.map(Time),
+            last: c.last.map(Time),
+        }),
+        assumptions: &report.assumptions,
+        notes: &report.notes,
+        evidence_pcap: report.evidence_capture.as_ref().map(|e| EvidencePcapView {
+            file: &e.file,
+            frames: e
+                .frames
                 .iter()
-                .map(|e| {
-                    json!({
-                        "source": e.source,
-                        "frame": e.frame,
-                        "time": e.time.map(|t| t.to_string()),
-                        "text": e.text,
-                        "filter": e.filter,
-                    })
-                })
-                .collect();
-            json!({
-                "id": c.id,
-                "module": c.module,
-                "step": c.step,
-                "title": c.title,
-                "status": c.status.as_str(),
-                "mode": c.mode,
-                "summary": c.summary,
-                "evidence": evidence,
-                "hint": c.hint,
-                "filter": c.filter,
-            })
-        })
-        .collect();
-    let messages: Vec<Value> = report
-        .messages
-        .iter()
-        .map(|m| {
-            json!({
-                "frame": m.frame,
-                "time": m.time.to_string(),
-                "src": m.src,
-                "dst": m.dst,
-                "http": m.http,
-                "rpc": m.rpc,
-                "complete": m.complete,
-            })
-        })
-        .collect();
-    let capture = report.capture.as_ref().map(|c| {
-        json!({
-            "format": c.format,
-            "frames": c.frames,
-            "first": c.first.map(|t| t.to_string()),
-            "last": c.last.map(|t| t.to_string()),
-        })
-    });
-    let evidence_pcap = report.evidence_capture.as_ref().map(|e| {
-        let frames: Vec<Value> = e
-            .frames
-            .iter()
-            .map(|(o, n)| json!({"original": o, "evidence": n}))
-            .collect();
-        json!({"file": e.file, "frames": frames})
-    });
-    let doc = json!({
-        "schema": SCHEMA,
-        "source": report.source,
-        "verdict": report.verdict().as_str(),
-        "first_failure": report.first_failure().map(|c| c.id),
-        "capture": capture,
-        "assumptions": report.assumptions,
-        "notes": report.notes,
-        "evidence_pcap": evidence_pcap,
-        "checks": checks,
-        "messages": messages,
-    });
-    let mut out = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
+                .map(|&(original, evidence)| FrameMap { original, evidence })
+                .collect(),
+        }),
+        checks: report.checks.iter().map(check).collect(),
+        messages: Messages(&report.messages),
+    };
+    let mut out = serde_json::to_string_pretty(&doc).expect("the report serialises");
     out.push('\n');
     out
 }
