@@ -7,6 +7,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use super::set::OrderedSet;
+
 use crate::config::{Config, UrlParts};
 use crate::facts::{Facts, Message};
 use crate::flows::ConnFacts;
@@ -18,11 +20,11 @@ pub const CWMP_PORT: u16 = 7547;
 /// Who is who in the capture.
 #[derive(Clone, Debug, Default)]
 pub struct Roles {
-    pub cpes: Vec<IpAddr>,
+    pub cpes: OrderedSet<IpAddr>,
     /// ACS endpoints: servers of CWMP sessions, or the configured URL's address and port.
-    pub acs: Vec<SocketAddr>,
+    pub acs: OrderedSet<SocketAddr>,
     /// ACS host names (configured URL, Host headers, TLS SNI), lower case.
-    pub acs_hosts: Vec<String>,
+    pub acs_hosts: OrderedSet<String>,
     /// The configured ACS URL (`--acs-url`), or one the router received by DHCP option 43.
     pub acs_url: Option<UrlParts>,
     /// What was assumed, in words, for the report.
@@ -56,10 +58,20 @@ pub struct Ctx<'a> {
     pub baseline: Option<Baseline<'a>>,
 }
 
-fn push<T: PartialEq>(v: &mut Vec<T>, x: T) {
-    if !v.contains(&x) {
-        v.push(x);
+/// The first few of `items`, comma-separated, and how many more there are: an ACS-side capture can
+/// hold thousands of devices, which no assumption line should list.
+fn first_few<T: std::fmt::Display>(items: &[T]) -> String {
+    const SHOWN: usize = 5;
+    let mut out = items
+        .iter()
+        .take(SHOWN)
+        .map(T::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        out.push_str(&format!(" and {} more", items.len() - SHOWN));
     }
+    out
 }
 
 /// The host part of a Host header (`acs.example:7547` → `acs.example`, `[::1]:80` → `::1`).
@@ -155,22 +167,20 @@ impl<'a> Ctx<'a> {
 fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
     let mut r = Roles::default();
     for s in &sessions.cwmp {
-        push(&mut r.cpes, s.cpe);
-        push(&mut r.acs, s.acs);
+        r.cpes.insert(s.cpe);
+        r.acs.insert(s.acs);
         if let Some(host) = s.inform(facts).and_then(|m| m.http.header("Host")) {
             let host = host_of(host);
             if host.parse::<IpAddr>().is_err() && !host.is_empty() {
-                push(&mut r.acs_hosts, host);
+                r.acs_hosts.insert(host);
             }
         }
     }
     if !sessions.cwmp.is_empty() {
-        let cpes: Vec<String> = r.cpes.iter().map(|c| c.to_string()).collect();
-        let acs: Vec<String> = r.acs.iter().map(|a| a.to_string()).collect();
         r.assumptions.push(format!(
             "CPE {} (it sends the Informs); ACS {} (it answers them)",
-            cpes.join(", "),
-            acs.join(", ")
+            first_few(&r.cpes),
+            first_few(&r.acs)
         ));
     }
     r.acs_url = config
@@ -188,12 +198,12 @@ fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
         let ips: Vec<IpAddr> = match url.ip {
             Some(ip) => vec![ip],
             None => {
-                push(&mut r.acs_hosts, url.host.clone());
+                r.acs_hosts.insert(url.host.clone());
                 dns_addresses(facts, &url.host)
             }
         };
         for ip in ips {
-            push(&mut r.acs, SocketAddr::new(ip, url.port));
+            r.acs.insert(SocketAddr::new(ip, url.port));
         }
     }
     if r.acs_hosts.is_empty() && r.acs.is_empty() {
@@ -202,35 +212,35 @@ fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
     if r.acs.is_empty() {
         // A guessed ACS name leads to the addresses its lookups gave and the TLS it was used in.
         let hosts = r.acs_hosts.clone();
-        for host in &hosts {
+        for host in hosts.iter() {
             let ips = dns_addresses(facts, host);
             for c in facts
                 .conns
                 .iter()
                 .filter(|c| ips.contains(&c.server.ip()) && c.syn_count > 0)
             {
-                push(&mut r.acs, c.server);
+                r.acs.insert(c.server);
             }
             for t in &facts.tls {
                 let sni = t.facts.client_hello.as_ref().and_then(|h| h.sni.as_deref());
                 if sni.is_some_and(|s| s.eq_ignore_ascii_case(host))
                     && let Some(c) = facts.conn(t.conn)
                 {
-                    push(&mut r.acs, c.server);
+                    r.acs.insert(c.server);
                 }
             }
         }
     }
     if r.acs.is_empty() {
         // A capture with TLS to one server only, and nothing else naming the ACS: that server.
-        let mut servers: Vec<SocketAddr> = Vec::new();
+        let mut servers: OrderedSet<SocketAddr> = OrderedSet::default();
         for t in &facts.tls {
             if let Some(c) = facts.conn(t.conn) {
-                push(&mut servers, c.server);
+                servers.insert(c.server);
             }
         }
-        if let [only] = servers.as_slice() {
-            push(&mut r.acs, *only);
+        if let [only] = &servers[..] {
+            r.acs.insert(*only);
             r.assumptions.push(format!(
                 "ACS assumed to be {only}: no Inform and no --acs-url, and it is the only TLS server in the capture"
             ));
@@ -246,7 +256,7 @@ fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
             .map(|c| c.server)
             .collect();
         for g in &guessed {
-            push(&mut r.acs, *g);
+            r.acs.insert(*g);
         }
         if let Some(first) = guessed.first() {
             r.assumptions.push(format!(
@@ -256,7 +266,7 @@ fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
     }
     if r.cpes.is_empty() {
         for c in facts.conns.iter().filter(|c| r.acs.contains(&c.server)) {
-            push(&mut r.cpes, c.client.ip());
+            r.cpes.insert(c.client.ip());
         }
         if !r.cpes.is_empty() {
             r.assumptions.push(
@@ -283,22 +293,22 @@ const ACS_NAME_HINTS: &[&str] = &[
 /// Without an Inform or a URL, the ACS name is guessed from what the router looked up or asked TLS for:
 /// a name that reads like an ACS, or the only name the capture mentions. The report says which.
 fn guess_acs_host(facts: &Facts, r: &mut Roles) {
-    let mut names: Vec<String> = Vec::new();
+    let mut names: OrderedSet<String> = OrderedSet::default();
     for d in facts.dns.iter().filter(|d| !d.msg.response) {
         for (q, _) in &d.msg.questions {
-            push(&mut names, q.trim_end_matches('.').to_ascii_lowercase());
+            names.insert(q.trim_end_matches('.').to_ascii_lowercase());
         }
     }
     for t in &facts.tls {
         if let Some(sni) = t.facts.client_hello.as_ref().and_then(|h| h.sni.as_deref()) {
-            push(&mut names, sni.to_ascii_lowercase());
+            names.insert(sni.to_ascii_lowercase());
         }
     }
     let looks_like_acs: Vec<&String> = names
         .iter()
         .filter(|n| ACS_NAME_HINTS.iter().any(|h| n.contains(h)))
         .collect();
-    let (chosen, why) = match (looks_like_acs.as_slice(), names.as_slice()) {
+    let (chosen, why) = match (looks_like_acs.as_slice(), &names[..]) {
         ([one], _) => ((*one).clone(), "its name reads like an ACS"),
         (_, [only]) => (
             only.clone(),
@@ -309,12 +319,12 @@ fn guess_acs_host(facts: &Facts, r: &mut Roles) {
     r.assumptions.push(format!(
         "ACS host assumed to be {chosen}: no Inform and no --acs-url, and {why} (give --acs-url to be sure)"
     ));
-    r.acs_hosts.push(chosen);
+    r.acs_hosts.insert(chosen);
 }
 
 /// Addresses the capture's DNS answers give for `host`.
 pub fn dns_addresses(facts: &Facts, host: &str) -> Vec<IpAddr> {
-    let mut out = Vec::new();
+    let mut out = OrderedSet::default();
     for d in facts.dns.iter().filter(|d| d.msg.response) {
         let asked = d
             .msg
@@ -323,11 +333,11 @@ pub fn dns_addresses(facts: &Facts, host: &str) -> Vec<IpAddr> {
             .any(|(q, _)| q.trim_end_matches('.').eq_ignore_ascii_case(host));
         if asked {
             for a in d.msg.answers.iter().filter_map(|a| a.addr) {
-                push(&mut out, a);
+                out.insert(a);
             }
         }
     }
-    out
+    out.to_vec()
 }
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 //! R&D).
 //!
 //! Takes: the CWMP sessions and the failed connection attempts to the ACS, each an attempt; the Informs'
-//! RetryCount. Gives: every attempt with its outcome, and the waits between failed attempts measured
-//! against the TR-069 §3.2.1.1 back-off (tr069-facts.md §4: the n-th retry waits at least
-//! m·(k/1000)^(n−1) seconds, m = 5, k = 2000 by default, n capped at 10).
+//! RetryCount. Gives, per device (the worst one reported): every attempt with its outcome, and the waits
+//! between failed attempts measured against the TR-069 §3.2.1.1 back-off (tr069-facts.md §4: the n-th
+//! retry waits at least m·(k/1000)^(n−1) seconds, m = 5, k = 2000 by default, n capped at 10).
 
+use std::net::IpAddr;
+
+use crate::checks::devices::{group_by_device, worst};
 use crate::checks::{Ctx, Evidence, Verdict};
 use crate::flows::At;
 use crate::sessions::cwmp::{CwmpSession, Outcome};
@@ -32,6 +35,8 @@ pub fn min_retry_wait(n: u32) -> f64 {
 /// One registration attempt.
 #[derive(Debug)]
 struct Attempt {
+    /// The device that made it.
+    cpe: IpAddr,
     start: At,
     end: At,
     ok: bool,
@@ -65,6 +70,7 @@ fn session_attempt(ctx: &Ctx<'_>, s: &CwmpSession) -> Option<Attempt> {
         }
     };
     Some(Attempt {
+        cpe: s.cpe,
         start: first.http.first,
         end: last.at(),
         ok,
@@ -82,7 +88,7 @@ fn collect_attempts(ctx: &Ctx<'_>) -> Vec<Attempt> {
         .filter_map(|s| session_attempt(ctx, s))
         .collect();
     // A connection to the ACS that never carried HTTP is an attempt that failed before any Inform.
-    let in_sessions: Vec<u32> = ctx
+    let in_sessions: std::collections::HashSet<u32> = ctx
         .sessions
         .cwmp
         .iter()
@@ -100,6 +106,7 @@ fn collect_attempts(ctx: &Ctx<'_>) -> Vec<Attempt> {
             "connection closed without a request"
         };
         out.push(Attempt {
+            cpe: c.client.ip(),
             start: c.first,
             end: c.last,
             ok: false,
@@ -111,21 +118,33 @@ fn collect_attempts(ctx: &Ctx<'_>) -> Vec<Attempt> {
     out
 }
 
+/// Each device's attempts judged on their own (another router's retry is not this one's), and the
+/// worst device reported.
 pub fn attempts(ctx: &Ctx<'_>) -> Verdict {
-    let all = collect_attempts(ctx);
-    let Some(last) = all.last() else {
-        return Verdict::skip(
+    let judged: Vec<(IpAddr, Verdict)> = group_by_device(collect_attempts(ctx), |a| a.cpe)
+        .into_iter()
+        .map(|(cpe, all)| (cpe, judge(ctx, &all)))
+        .collect();
+    worst(judged).unwrap_or_else(|| {
+        Verdict::skip(
             "no-evidence",
             ctx.no_cwmp(
                 "no registration attempt in the capture",
                 "the attempts' outcomes",
             ),
-        );
+        )
+    })
+}
+
+/// One device's attempts, oldest first (never empty).
+fn judge(ctx: &Ctx<'_>, all: &[Attempt]) -> Verdict {
+    let Some(last) = all.last() else {
+        return Verdict::skip("no-evidence", "no registration attempt");
     };
-    let evidence = attempt_evidence(ctx, &all);
+    let evidence = attempt_evidence(ctx, all);
     let failed = all.iter().filter(|a| !a.ok).count();
-    let trend = retry_trend(&all);
-    let fast = fast_retry(&all);
+    let trend = retry_trend(all);
+    let fast = fast_retry(all);
     if last.ok {
         if let Some(text) = fast {
             return Verdict::warn("fast-retry", text).with(evidence);

@@ -135,10 +135,9 @@ pub fn auth(ctx: &Ctx<'_>) -> Option<Verdict> {
 pub fn inform(ctx: &Ctx<'_>) -> Option<Verdict> {
     let d = udp_only(ctx)?;
     let mut ev = vec![request_evidence(ctx, d)];
-    let session = ctx.sessions.cwmp.iter().find(|s| {
-        s.cpe == d.dst.ip()
-            && s.first_message()
-                .is_some_and(|i| ctx.msg(i).at().frame > d.at.frame)
+    let session = ctx.sessions.of_cpe(d.dst.ip()).find(|s| {
+        s.first_message()
+            .is_some_and(|i| ctx.msg(i).at().frame > d.at.frame)
             && s.inform(ctx.facts)
                 .and_then(|m| m.envelope()?.inform())
                 .is_some_and(|i| i.events.iter().any(|e| e.code.starts_with("6 ")))

@@ -207,7 +207,7 @@ fn wan_dhcp<'f>(ctx: &Ctx<'f>) -> Vec<&'f Datagram<DhcpMessage>> {
                 .flatten()
                 .any(|ip| cpes.contains(&IpAddr::V4(*ip)))
     };
-    let xids: Vec<u32> = ctx
+    let xids: std::collections::HashSet<u32> = ctx
         .facts
         .dhcp
         .iter()

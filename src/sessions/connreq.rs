@@ -9,9 +9,11 @@
 //! capture, or the host and port of a ConnectionRequestURL an Inform reported — or, with nothing else to
 //! go on, to the IANA CWMP port 7547 with no body (the report says so). Any port works: the URL decides.
 
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::facts::{Facts, Message};
+use crate::sessions::CpeIndex;
 use crate::sessions::cwmp::CwmpSession;
 use crate::sessions::exchange::{RESPONSE_TIMEOUT_SECS, Silence};
 use crate::sessions::url::CrUrl;
@@ -109,11 +111,15 @@ pub enum CrEvent {
 }
 
 /// Why a GET counts as a connection request, or `None`.
-fn recognise(m: &Message, cpes: &[IpAddr], urls: &[CrUrl]) -> Option<&'static str> {
+fn recognise(
+    m: &Message,
+    cpes: &HashSet<IpAddr>,
+    url_targets: &HashSet<SocketAddr>,
+) -> Option<&'static str> {
     if m.http.method() != Some("GET") || !m.http.from_client {
         return None;
     }
-    if urls.iter().any(|u| u.matches(m.http.dst)) {
+    if url_targets.contains(&m.http.dst) {
         return Some("its destination is the ConnectionRequestURL an Inform reported");
     }
     if cpes.contains(&m.http.dst.ip()) {
@@ -127,13 +133,15 @@ fn recognise(m: &Message, cpes: &[IpAddr], urls: &[CrUrl]) -> Option<&'static st
 pub fn build_conn_requests(
     facts: &Facts,
     sessions: &[CwmpSession],
+    by_cpe: &CpeIndex,
     urls: &[CrUrl],
 ) -> Vec<ConnRequest> {
-    let cpes: Vec<IpAddr> = sessions.iter().map(|s| s.cpe).collect();
+    let cpes: HashSet<IpAddr> = sessions.iter().map(|s| s.cpe).collect();
+    let url_targets: HashSet<SocketAddr> = urls.iter().filter_map(CrUrl::target).collect();
     let mut out: Vec<ConnRequest> = Vec::new();
     let msgs = &facts.messages;
     for m in msgs {
-        let Some(why) = recognise(m, &cpes, urls) else {
+        let Some(why) = recognise(m, &cpes, &url_targets) else {
             continue;
         };
         let response = answer_to(facts, m);
@@ -180,8 +188,8 @@ pub fn build_conn_requests(
             // From the accepted GET, not its answer: TR-069 wants the 200/204 first, but real CPEs (and
             // the corpus's CTF capture) open the session before answering.
             let asked = cr.hits.last().map(|h| msgs[h.request].at());
-            cr.session =
-                asked.and_then(|at| triggered_session(facts, sessions, cr.cpe.ip(), at.frame));
+            cr.session = asked
+                .and_then(|at| triggered_session(facts, sessions, by_cpe, cr.cpe.ip(), at.frame));
         }
     }
     out
@@ -255,13 +263,14 @@ fn silence_after(facts: &Facts, req: &Message) -> Silence {
 fn triggered_session(
     facts: &Facts,
     sessions: &[CwmpSession],
+    by_cpe: &CpeIndex,
     cpe: IpAddr,
     frame: u64,
 ) -> Option<usize> {
-    sessions.iter().position(|s| {
-        s.cpe == cpe
-            && s.first_message()
-                .is_some_and(|i| facts.messages[i].at().frame > frame)
+    by_cpe.get(cpe).iter().copied().find(|&i| {
+        let s = &sessions[i];
+        s.first_message()
+            .is_some_and(|i| facts.messages[i].at().frame > frame)
             && s.inform(facts).and_then(|m| m.envelope()).is_some_and(|e| {
                 e.inform()
                     .is_some_and(|inf| inf.events.iter().any(|ev| ev.code.starts_with("6 ")))

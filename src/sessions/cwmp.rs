@@ -14,7 +14,7 @@
 //!   credentials ends the session (TR-069 §3.4.4). A redirect likewise leaves the state unchanged.
 //! - Requests without an Inform before them in the capture form a session marked `joined`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
 use crate::facts::{Facts, Message};
@@ -97,7 +97,7 @@ pub fn cwmp_exchanges(facts: &Facts) -> Vec<Exchange> {
     for m in &facts.messages {
         by_conn.entry(m.http.conn).or_default().push(m.index);
     }
-    let cwmp_pairs: Vec<(IpAddr, SocketAddr)> = by_conn
+    let cwmp_pairs: HashSet<(IpAddr, SocketAddr)> = by_conn
         .iter()
         .filter(|(_, msgs)| msgs.iter().any(|&i| is_cwmp(&facts.messages[i])))
         .filter_map(|(id, _)| facts.conn(*id).map(|c| (c.client.ip(), c.server)))

@@ -4,6 +4,7 @@
 //! it was reported, and whether the host is one the ACS can reach (RFC 1918 private, RFC 6598 carrier-grade
 //! NAT 100.64/10, loopback, link-local and unique-local addresses cannot be reached from the Internet).
 
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::facts::Facts;
@@ -101,9 +102,9 @@ impl CrUrl {
         })
     }
 
-    /// True when `addr` is this URL's endpoint.
-    pub fn matches(&self, addr: SocketAddr) -> bool {
-        self.ip == Some(addr.ip()) && self.port == addr.port()
+    /// The endpoint a connection request to this URL goes to, when its host is an address.
+    pub fn target(&self) -> Option<SocketAddr> {
+        Some(SocketAddr::new(self.ip?, self.port))
     }
 
     pub fn reach(&self) -> Option<Reach> {
@@ -114,15 +115,17 @@ impl CrUrl {
 /// Every distinct ConnectionRequestURL the Informs of the capture report, in order.
 pub fn cr_urls(facts: &Facts) -> Vec<CrUrl> {
     let mut out: Vec<CrUrl> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for m in &facts.messages {
         let Some(inform) = m.envelope().and_then(|e| e.inform()) else {
             continue;
         };
         for p in &inform.params {
             if p.name.ends_with("ManagementServer.ConnectionRequestURL")
-                && !out.iter().any(|u| u.url == p.value.trim())
+                && !seen.contains(p.value.trim())
                 && let Some(u) = CrUrl::parse(&p.value, m.index)
             {
+                seen.insert(u.url.clone());
                 out.push(u);
             }
         }
@@ -141,7 +144,7 @@ mod tests {
             (u.host.as_str(), u.port, u.path.as_str()),
             ("203.0.113.7", 7547, "/cr-8f3a")
         );
-        assert!(u.matches("203.0.113.7:7547".parse().unwrap()));
+        assert_eq!(u.target(), Some("203.0.113.7:7547".parse().unwrap()));
         assert_eq!(u.reach(), Some(Reach::Public));
         let v6 = CrUrl::parse("http://[2001:db8::7]:30005/", 0).unwrap();
         assert_eq!(v6.ip, Some("2001:db8::7".parse().unwrap()));

@@ -217,12 +217,7 @@ fn cookie_not_returned(ctx: &Ctx<'_>, s: &CwmpSession, failed: Option<usize>) ->
 /// A session that reached its InformResponse followed by an Inform from the same device carrying `1 BOOT`:
 /// the router restarted in between (after a Reboot RPC, a firmware download, or a crash).
 fn later_boot<'f>(ctx: &Ctx<'f>, s: &CwmpSession) -> Option<(&'f Message, &'f Message)> {
-    let mine: Vec<&CwmpSession> = ctx
-        .sessions
-        .cwmp
-        .iter()
-        .filter(|o| o.cpe == s.cpe)
-        .collect();
+    let mine: Vec<&CwmpSession> = ctx.sessions.of_cpe(s.cpe).collect();
     mine.iter().enumerate().find_map(|(i, later)| {
         let inform = later.inform(ctx.facts)?;
         if !events(inform).iter().any(|e| e.trim() == "1 BOOT") {

@@ -15,43 +15,32 @@ pub use answer::{INFORM_RESPONSE_MODES, inform_response};
 pub use complete::{COMPLETE_MODES, complete};
 pub use inform::{INFORM_MODES, inform};
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::checks::{Ctx, Evidence, Verdict};
+use crate::checks::devices::worst;
+use crate::checks::{Ctx, Evidence};
 use crate::cwmp::fault_meaning;
 use crate::facts::Message;
 use crate::sessions::cwmp::CwmpSession;
 use crate::sessions::cwmp_table::State;
 use crate::sessions::exchange::Silence;
 
-/// The last session of each device (CPE address) that `keep` accepts, in order of the devices.
+/// The last session of each device (CPE address) that `keep` accepts, in order of the devices' first
+/// sessions. One pass: an ACS-side capture holds thousands of devices.
 fn last_per_cpe<'s>(ctx: &Ctx<'s>, keep: impl Fn(&CwmpSession) -> bool) -> Vec<&'s CwmpSession> {
-    let mut cpes: Vec<IpAddr> = Vec::new();
+    let mut slot_of: HashMap<IpAddr, usize> = HashMap::new();
+    let mut last: Vec<Option<&'s CwmpSession>> = Vec::new();
     for s in &ctx.sessions.cwmp {
-        if !cpes.contains(&s.cpe) {
-            cpes.push(s.cpe);
+        let slot = *slot_of.entry(s.cpe).or_insert_with(|| {
+            last.push(None);
+            last.len() - 1
+        });
+        if keep(s) {
+            last[slot] = Some(s);
         }
     }
-    cpes.iter()
-        .filter_map(|cpe| {
-            ctx.sessions
-                .cwmp
-                .iter()
-                .rev()
-                .find(|s| s.cpe == *cpe && keep(s))
-        })
-        .collect()
-}
-
-/// The worst of the devices' verdicts; with several devices, each summary names its device.
-fn worst(mut verdicts: Vec<(IpAddr, Verdict)>) -> Option<Verdict> {
-    let several = verdicts.len() > 1;
-    verdicts.sort_by_key(|(_, v)| std::cmp::Reverse(v.status));
-    let (cpe, mut v) = verdicts.into_iter().next()?;
-    if several {
-        v.summary = format!("CPE {cpe}: {}", v.summary);
-    }
-    Some(v)
+    last.into_iter().flatten().collect()
 }
 
 fn acknowledged(s: &CwmpSession) -> bool {
