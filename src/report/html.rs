@@ -12,12 +12,10 @@
 
 use crate::checks::Status;
 use crate::checks::catalog::catalog;
-use crate::report::{Report, html_checks, html_ladder};
+use crate::report::{MAX_MESSAGE_ROWS, Report, html_checks, html_ladder};
 
 /// The page's style sheet, inlined.
 const CSS: &str = include_str!("html.css");
-/// HTTP message rows in the table; the JSON report has them all.
-pub const MAX_MESSAGE_ROWS: usize = 1000;
 
 /// Text for HTML content and attribute values: `& < > " '` escaped, control characters (which XML, and
 /// so the inline SVG, cannot hold) replaced.

@@ -3,12 +3,12 @@
 //! Takes: a [`Report`]. Gives: Markdown — the verdict and first failure with its hint, a table of every
 //! check (id, FAQ step, status, summary), then the evidence of every check that did not simply pass,
 //! with frame numbers and times, then a Mermaid ladder per session ([`super::markdown_ladder`]), then
-//! the HTTP messages of the capture. Table cells are escaped so a summary with `|` cannot break the
+//! the capture's first [`MAX_MESSAGE_ROWS`] HTTP messages. Table cells are escaped so a summary with `|` cannot break the
 //! table.
 
 use crate::checks::Status;
 use crate::checks::catalog::catalog;
-use crate::report::Report;
+use crate::report::{MAX_MESSAGE_ROWS, Report};
 
 fn cell(s: &str) -> String {
     cell_text(s).replace('|', "\\|")
@@ -140,7 +140,7 @@ pub fn render(report: &Report) -> String {
     out.push_str(&crate::report::markdown_ladder::render(report));
     if !report.messages.is_empty() {
         out.push_str("\n## HTTP messages\n\n| Frame | Time | Source | Destination | HTTP | RPC |\n|---|---|---|---|---|---|\n");
-        for m in &report.messages {
+        for m in report.messages.iter().take(MAX_MESSAGE_ROWS) {
             let http = if m.complete {
                 cell(&m.http)
             } else {
@@ -153,6 +153,12 @@ pub fn render(report: &Report) -> String {
                 m.src,
                 m.dst,
                 m.rpc.as_deref().unwrap_or("")
+            ));
+        }
+        if report.messages.len() > MAX_MESSAGE_ROWS {
+            out.push_str(&format!(
+                "\n… {} more messages (see `--format json`)\n",
+                report.messages.len() - MAX_MESSAGE_ROWS
             ));
         }
     }

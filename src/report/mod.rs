@@ -22,6 +22,10 @@ use crate::checks::{CheckResult, Ctx, Status};
 use crate::facts::Facts;
 use crate::time::Timestamp;
 
+/// HTTP messages the HTML and Markdown reports list; JSON lists them all (DESIGN.md §3), and a report
+/// attached to a ticket stays readable on an ACS-side capture of thousands of sessions.
+pub const MAX_MESSAGE_ROWS: usize = 1000;
+
 /// JSON schema version (DESIGN.md §3).
 pub const SCHEMA: u32 = 1;
 
