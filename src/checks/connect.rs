@@ -1,8 +1,12 @@
 //! FAQ Module I step 1, the TCP connection to the ACS: `acs.connect` (RFC 9293 §3.5).
 //!
 //! Takes: the TCP connections to the ACS's endpoints and the ICMP errors about them. Gives: a verdict
-//! citing the SYNs (and their retransmissions), the SYN-ACK, the RST or the ICMP error that answered them.
+//! citing the SYNs (and their retransmissions), the SYN-ACK, the RST or the ICMP error that answered them;
+//! per device (client address), the worst device reported.
 
+use std::net::IpAddr;
+
+use crate::checks::devices::{group_by_device, worst};
 use crate::checks::{Ctx, Evidence, Verdict};
 use crate::flows::ConnFacts;
 
@@ -14,14 +18,24 @@ pub const CONNECT_MODES: &[&str] = &[
     "no-evidence",
 ];
 
+/// Each device's connections are judged on their own (an ACS-side capture holds many routers, and
+/// one whose SYNs go unanswered must show), and the worst device is reported.
 pub fn connect(ctx: &Ctx<'_>) -> Verdict {
     let conns: Vec<&ConnFacts> = ctx.acs_conns().collect();
-    if conns.is_empty() {
-        return Verdict::skip(
+    let judged: Vec<(IpAddr, Verdict)> = group_by_device(conns, |c| c.client.ip())
+        .into_iter()
+        .map(|(cpe, mine)| (cpe, judge(ctx, &mine)))
+        .collect();
+    worst(judged).unwrap_or_else(|| {
+        Verdict::skip(
             "no-evidence",
             "no TCP connection attempt to the ACS in the capture",
-        );
-    }
+        )
+    })
+}
+
+/// One device's connection attempts, oldest first (never empty).
+fn judge(ctx: &Ctx<'_>, conns: &[&ConnFacts]) -> Verdict {
     if let Some(c) = conns.iter().find(|c| c.handshake_done()) {
         let mut v = Verdict::pass(format!(
             "TCP handshake {} → {} completed",
@@ -35,7 +49,9 @@ pub fn connect(ctx: &Ctx<'_>) -> Verdict {
         }
         return v;
     }
-    let last = conns.last().expect("non-empty");
+    let Some(last) = conns.last() else {
+        return Verdict::skip("no-evidence", "no TCP connection attempt");
+    };
     if let Some(err) = ctx.facts.icmp_errors.iter().find(|e| {
         e.original
             .as_ref()

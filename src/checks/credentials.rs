@@ -1,12 +1,16 @@
 //! `cwmp.credentials` (FAQ I.2): the ACS accepted the router's CWMP credentials, or asked for none — or
 //! rejected them, never got them, got Basic where it demands Digest, or (with `--acs-password`) got a
-//! Digest made from another password. Challenges after the InformResponse are session.complete's.
+//! Digest made from another password. Challenges after the InformResponse are session.complete's. Judged
+//! per device; the worst device is reported.
 
 use crate::checks::auth::{auth_user, made_with_password};
 use crate::checks::evidence::header;
+use std::net::IpAddr;
+
+use crate::checks::devices::{group_by_device, worst};
 use crate::checks::{Ctx, Evidence, Verdict};
 use crate::facts::Message;
-use crate::sessions::cwmp::Outcome;
+use crate::sessions::cwmp::{CwmpSession, Outcome};
 use crate::sessions::cwmp_table::{Failure, State};
 
 pub const CREDENTIALS_MODES: &[&str] = &[
@@ -20,17 +24,27 @@ pub const CREDENTIALS_MODES: &[&str] = &[
     "no-evidence",
 ];
 
+/// Each device's credentials are judged on its own sessions (on an ACS-side capture one router with a
+/// wrong password must not hide behind the others), and the worst device is reported.
 pub fn credentials(ctx: &Ctx<'_>) -> Verdict {
-    let sessions = &ctx.sessions.cwmp;
-    if sessions.is_empty() {
-        return Verdict::skip(
+    let sessions: Vec<&CwmpSession> = ctx.sessions.cwmp.iter().collect();
+    let judged: Vec<(IpAddr, Verdict)> = group_by_device(sessions, |s| s.cpe)
+        .into_iter()
+        .map(|(cpe, mine)| (cpe, judge(ctx, &mine)))
+        .collect();
+    worst(judged).unwrap_or_else(|| {
+        Verdict::skip(
             "no-evidence",
             ctx.no_cwmp(
                 "no CWMP exchange in the capture",
                 "whether the ACS accepts the credentials",
             ),
-        );
-    }
+        )
+    })
+}
+
+/// One device's sessions (never empty).
+fn judge(ctx: &Ctx<'_>, sessions: &[&CwmpSession]) -> Verdict {
     let requests: Vec<&Message> = sessions
         .iter()
         .flat_map(|s| s.exchanges.iter().map(|e| ctx.msg(e.request)))

@@ -28,6 +28,7 @@ pub const INFORM_RESPONSE_MODES: &[&str] = &[
 pub fn inform_response(ctx: &Ctx<'_>) -> Verdict {
     let judged: Vec<(IpAddr, Verdict)> = last_per_cpe(ctx, |s| !s.informs.is_empty())
         .into_iter()
+        .filter_map(|(_, s)| s)
         .map(|s| (s.cpe, judge_inform_response(ctx, s)))
         .collect();
     worst(judged).unwrap_or_else(|| {

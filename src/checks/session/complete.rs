@@ -28,19 +28,23 @@ pub const COMPLETE_MODES: &[&str] = &[
     "capture-ended",
 ];
 
+/// Every device is judged: one whose sessions never reached the InformResponse counts as a skip, so a
+/// second router stuck before its session could end is not hidden behind one that completed.
 pub fn complete(ctx: &Ctx<'_>) -> Verdict {
     let judged: Vec<(IpAddr, Verdict)> = last_per_cpe(ctx, acknowledged)
         .into_iter()
-        .map(|s| (s.cpe, judge_complete(ctx, s)))
+        .map(|(cpe, s)| match s {
+            Some(s) => (cpe, judge_complete(ctx, s)),
+            None => (
+                cpe,
+                Verdict::skip("no-evidence", "no session reached the InformResponse"),
+            ),
+        })
         .collect();
     worst(judged).unwrap_or_else(|| {
         Verdict::skip(
             "no-evidence",
-            if ctx.sessions.cwmp.is_empty() {
-                ctx.no_cwmp("no session in the capture", "the session's end")
-            } else {
-                "no session reached the InformResponse".into()
-            },
+            ctx.no_cwmp("no session in the capture", "the session's end"),
         )
     })
 }

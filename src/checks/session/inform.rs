@@ -20,6 +20,7 @@ pub const INFORM_MODES: &[&str] = &[
 pub fn inform(ctx: &Ctx<'_>) -> Verdict {
     let judged: Vec<(IpAddr, Verdict)> = last_per_cpe(ctx, |s| !s.informs.is_empty())
         .into_iter()
+        .filter_map(|(_, s)| s)
         .map(|s| {
             (
                 s.cpe,

@@ -26,21 +26,24 @@ use crate::sessions::cwmp::CwmpSession;
 use crate::sessions::cwmp_table::State;
 use crate::sessions::exchange::Silence;
 
-/// The last session of each device (CPE address) that `keep` accepts, in order of the devices' first
-/// sessions. One pass: an ACS-side capture holds thousands of devices.
-fn last_per_cpe<'s>(ctx: &Ctx<'s>, keep: impl Fn(&CwmpSession) -> bool) -> Vec<&'s CwmpSession> {
+/// Every device (CPE address) with its last session that `keep` accepts, if any, in order of the
+/// devices' first sessions. One pass: an ACS-side capture holds thousands of devices.
+fn last_per_cpe<'s>(
+    ctx: &Ctx<'s>,
+    keep: impl Fn(&CwmpSession) -> bool,
+) -> Vec<(IpAddr, Option<&'s CwmpSession>)> {
     let mut slot_of: HashMap<IpAddr, usize> = HashMap::new();
-    let mut last: Vec<Option<&'s CwmpSession>> = Vec::new();
+    let mut last: Vec<(IpAddr, Option<&'s CwmpSession>)> = Vec::new();
     for s in &ctx.sessions.cwmp {
         let slot = *slot_of.entry(s.cpe).or_insert_with(|| {
-            last.push(None);
+            last.push((s.cpe, None));
             last.len() - 1
         });
         if keep(s) {
-            last[slot] = Some(s);
+            last[slot].1 = Some(s);
         }
     }
-    last.into_iter().flatten().collect()
+    last
 }
 
 fn acknowledged(s: &CwmpSession) -> bool {
