@@ -30,7 +30,7 @@ use std::borrow::Cow;
 use quick_xml::errors::Error;
 use quick_xml::events::BytesStart;
 use quick_xml::events::attributes::Attribute;
-use quick_xml::name::{NamespaceResolver, ResolveResult};
+use quick_xml::name::{NamespaceResolver, QName, ResolveResult};
 use quick_xml::{Reader, XmlVersion};
 
 use super::build::{Builder, MAX_ATTRIBUTES, MAX_TEXT};
@@ -40,6 +40,15 @@ use super::tree::{Attr, Ns, XmlError, borrow_from, is_blank};
 /// Most attributes a tag may have to be read by the unchecked iterator (a CWMP element has
 /// none or one; the Envelope a few namespace declarations).
 pub(crate) const FAST_ATTRIBUTES: usize = 8;
+/// Resolutions that stay valid while no namespace scope opens or closes.
+#[derive(Default)]
+pub(super) struct Resolved<'a> {
+    /// The namespace of unprefixed element names.
+    unprefixed: Option<Ns>,
+    /// The last attribute prefix resolved to a declared namespace (or none), and its namespace.
+    attribute: Option<(Cow<'a, str>, Ns)>,
+}
+
 /// Up to this many distinct namespace URIs are looked up by a scan (a SOAP message has a
 /// handful); beyond it, a map keeps hostile input with thousands of URIs linear.
 const SCANNED_URIS: usize = 8;
@@ -48,7 +57,7 @@ impl<'a> Builder<'a> {
     /// Opens the namespace scope of a start tag that may declare namespaces, with
     /// `NamespaceResolver::push` as `NsReader` does; says whether it opened one.
     pub(super) fn enter(
-        &self,
+        &mut self,
         reader: &Reader<&[u8]>,
         scopes: &mut NamespaceResolver,
         start: &BytesStart,
@@ -58,10 +67,56 @@ impl<'a> Builder<'a> {
         if !raw.windows(5).any(|w| w == b"xmlns") {
             return Ok(false);
         }
+        self.resolved = Resolved::default();
         scopes
             .push(start)
             .map_err(|e| self.reader_error(reader, at, &Error::Namespace(e)))?;
         Ok(true)
+    }
+
+    /// Closes the scope opened by [`Self::enter`].
+    pub(super) fn close_scope(&mut self, scopes: &mut NamespaceResolver) {
+        self.resolved = Resolved::default();
+        scopes.pop();
+    }
+
+    /// The namespace of an element name. An unprefixed name resolves to the default namespace
+    /// in scope, the same for every element until a scope opens or closes.
+    pub(super) fn element_ns(
+        &mut self,
+        scopes: &NamespaceResolver,
+        name: QName,
+        quirks: &mut Quirks,
+    ) -> Ns {
+        let unprefixed = !name.0.contains(':');
+        if let (true, Some(ns)) = (unprefixed, self.resolved.unprefixed) {
+            return ns;
+        }
+        let ns = self.ns(scopes.resolve_element(name).0, quirks);
+        if unprefixed {
+            self.resolved.unprefixed = Some(ns);
+        }
+        ns
+    }
+
+    /// The namespace of an attribute name: none without a prefix (Namespaces in XML §6.2); the
+    /// last prefix resolved is remembered until a scope opens or closes (`xsi:type` on every
+    /// Value). Undeclared prefixes are resolved each time, so that each gets its quirk.
+    fn attribute_ns(&mut self, scopes: &NamespaceResolver, key: QName, quirks: &mut Quirks) -> Ns {
+        let Some(colon) = key.0.find(':') else {
+            return Ns::None;
+        };
+        let prefix = &key.0[..colon];
+        if let Some((last, ns)) = &self.resolved.attribute
+            && last == prefix
+        {
+            return *ns;
+        }
+        let ns = self.ns(scopes.resolve_attribute(key).0, quirks);
+        if ns != Ns::Undeclared {
+            self.resolved.attribute = Some((borrow_from(self.src, prefix), ns));
+        }
+        ns
     }
 
     /// Appends the attributes of `start` (named `qname`, at offset `at`) to the tree.
@@ -144,8 +199,7 @@ impl<'a> Builder<'a> {
                 format!("attribute value in <{qname}> longer than {MAX_TEXT} bytes (cap)"),
             ));
         }
-        let (resolved, _) = scopes.resolve_attribute(attr.key);
-        let ns = self.ns(resolved, quirks);
+        let ns = self.attribute_ns(scopes, attr.key, quirks);
         let value = match value {
             Cow::Borrowed(v) => borrow_from(self.src, v),
             Cow::Owned(v) => Cow::Owned(v),
@@ -283,6 +337,28 @@ mod tests {
             ("1&2", Some("urn:x"))
         );
         assert_eq!((attrs[1].value.as_ref(), attrs[1].ns), ("c d", Ns::None));
+    }
+
+    #[test]
+    fn remembered_prefixes_are_forgotten_when_a_scope_closes() {
+        let xml = "<r xmlns:p='urn:1'><a p:x='1'/><b xmlns:p='urn:2' p:x='2'/><c p:x='3'/><d xmlns:p=''><e p:x='4'/></d><f p:x='5' x='6'/></r>";
+        let (doc, err, quirks) = parse(xml);
+        assert_eq!(err, None);
+        let attr_uri = |id: usize| doc.attrs(id).first().and_then(|a| doc.uri(a.ns));
+        let read: Vec<_> = [1, 2, 3, 5, 6].into_iter().map(attr_uri).collect();
+        assert_eq!(
+            read,
+            [
+                Some("urn:1"),
+                Some("urn:2"),
+                Some("urn:1"),
+                None,
+                Some("urn:1")
+            ]
+        );
+        assert_eq!(doc.attrs(5)[0].ns, Ns::Undeclared);
+        assert_eq!(doc.attrs(6)[1].ns, Ns::None);
+        assert_eq!(quirks, vec![Quirk::UndeclaredPrefix { prefix: "p".into() }]);
     }
 
     #[test]

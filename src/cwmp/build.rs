@@ -30,6 +30,7 @@ use quick_xml::errors::{Error, IllFormedError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::NamespaceResolver;
 
+use super::attrs::Resolved;
 use super::quirk::{Quirk, Quirks};
 use super::text::Raw;
 use super::tree::{Doc, Element, XmlError, borrow_from, name_problem};
@@ -58,6 +59,7 @@ pub(crate) fn build<'a>(
         src: xml,
         doc,
         interned: HashMap::new(),
+        resolved: Resolved::default(),
         stack: Vec::new(),
         root_closed: false,
         seen_decl: false,
@@ -83,6 +85,7 @@ pub(super) struct Builder<'a> {
     pub(super) doc: Doc<'a>,
     /// Namespace URI → index in `doc.uris`, once there are too many to scan.
     pub(super) interned: HashMap<String, u32>,
+    pub(super) resolved: Resolved<'a>,
     pub(super) stack: Vec<Open>,
     pub(super) root_closed: bool,
     seen_decl: bool,
@@ -110,12 +113,12 @@ impl<'a> Builder<'a> {
                     let scoped = self.enter(&reader, &mut scopes, &e, at)?;
                     self.open(&scopes, &e, at, quirks, None)?;
                     if scoped {
-                        scopes.pop();
+                        self.close_scope(&mut scopes);
                     }
                 }
                 Event::End(_) => {
                     if self.stack.pop().is_some_and(|open| open.scoped) {
-                        scopes.pop();
+                        self.close_scope(&mut scopes);
                     }
                     self.root_closed = self.stack.is_empty();
                 }
@@ -165,8 +168,7 @@ impl<'a> Builder<'a> {
         if let Some(problem) = name_problem(qname) {
             return Err(self.error(at, format!("invalid element name <{qname}>: {problem}")));
         }
-        let (resolved, _) = scopes.resolve_element(start.name());
-        let ns = self.ns(resolved, quirks);
+        let ns = self.element_ns(scopes, start.name(), quirks);
         // At most MAX_ATTRIBUTES per element and MAX_ELEMENTS elements: fits in u32.
         let first_attr = self.doc.attrs.len() as u32;
         self.attributes(scopes, start, qname, at, quirks)?;
