@@ -54,19 +54,21 @@ pub(crate) fn interpret(doc: &Doc, mut quirks: Quirks) -> SoapOutcome {
             cx.quirks.push(Quirk::MissingBody);
             Body::Empty
         }
-        Some(b) => match cx.el(b).children.as_slice() {
-            [] => Body::Empty,
-            [first, rest @ ..] => {
-                if !rest.is_empty() {
-                    cx.quirks.push(Quirk::ExtraBodyElements {
-                        count: rest.len() + 1,
-                    });
+        Some(b) => {
+            let mut children = doc.children(b);
+            match children.next() {
+                None => Body::Empty,
+                Some(first) => {
+                    let rest = children.count();
+                    if rest > 0 {
+                        cx.quirks.push(Quirk::ExtraBodyElements { count: rest + 1 });
+                    }
+                    let (rpc, ns) = read_rpc(&mut cx, first);
+                    cwmp_ns = ns;
+                    Body::Rpc(rpc)
                 }
-                let (rpc, ns) = read_rpc(&mut cx, *first);
-                cwmp_ns = ns;
-                Body::Rpc(rpc)
             }
-        },
+        }
     };
     if let (Some(h), Some(r)) = (&header_ns, &cwmp_ns)
         && h != r
@@ -99,12 +101,11 @@ pub(crate) fn interpret(doc: &Doc, mut quirks: Quirks) -> SoapOutcome {
 pub(crate) fn rpc_hint(doc: &Doc) -> Option<String> {
     let root = doc.elements.first()?;
     if root.local() == "Envelope" {
-        let body = root
-            .children
-            .iter()
-            .find(|&&c| doc.elements[c].local() == "Body")?;
-        let first = doc.elements[*body].children.first()?;
-        return Some(doc.elements[*first].local().to_string());
+        let body = doc
+            .children(0)
+            .find(|&c| doc.elements[c].local() == "Body")?;
+        let first = doc.children(body).next()?;
+        return Some(doc.elements[first].local().to_string());
     }
     is_bare_rpc(doc).then(|| root.local().to_string())
 }

@@ -22,14 +22,7 @@ pub(crate) fn read(cx: &mut Cx, id: Id) -> (Fault, Option<String>) {
     let detail = match cx.child(id, "detail").and_then(|d| cx.child(d, "Fault")) {
         Some(d) => d,
         // Some stacks put the CWMP fault straight into the Body.
-        None if cx
-            .el(id)
-            .children
-            .iter()
-            .any(|&c| cx.local(c) == "FaultCode") =>
-        {
-            id
-        }
+        None if cx.doc.children(id).any(|c| cx.local(c) == "FaultCode") => id,
         None => {
             cx.quirks.push(Quirk::FaultWithoutCwmpDetail);
             return (fault, None);

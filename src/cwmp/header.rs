@@ -28,7 +28,8 @@ const KNOWN: [&str; 6] = [
 pub(crate) fn read(cx: &mut Cx, header: Id) -> (SoapHeader, Option<String>) {
     let mut h = SoapHeader::default();
     let mut ns = None;
-    for &child in &cx.el(header).children {
+    let doc = cx.doc;
+    for child in doc.children(header) {
         let el = cx.el(child);
         let Some(name) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(el.local())) else {
             continue;

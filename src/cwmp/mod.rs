@@ -8,10 +8,10 @@
 //! error). Follows TR-069 §3.5 / SOAP 1.1 and the `cwmp-1-0` … `cwmp-1-4` schemas, as summarised
 //! in tr069-facts.md §1 (envelope, header), §3 (event codes), §5 (faults), §6 (RPCs), §7 (Inform).
 //!
-//! The stage is split by layer: `sniff` (is it XML at all?), `build` (quick-xml `NsReader` →
-//! bounded element tree `tree`, well-formedness), `envelope` and `header` (Envelope, Header,
-//! Body), `rpc`, `params`, `inform`, `fault` (RPC arguments), `read` (typed lookups), `quirk`,
-//! `model`.
+//! The stage is split by layer: `sniff` (is it XML at all?), `build`, `attrs` and `text`
+//! (quick-xml `Reader` and `NamespaceResolver` → bounded element tree `tree`, well-formedness),
+//! `envelope` and `header` (Envelope, Header, Body), `rpc`, `params`, `inform`, `fault` (RPC
+//! arguments), `read` (typed lookups), `quirk`, `model`.
 //!
 //! Invariants:
 //! - [`parse_envelope`] is total over `&[u8]`: it never panics, recurses or allocates beyond a
@@ -21,6 +21,7 @@
 //!   `SOAP-ENV:` without `xmlns`) falls back to the local name and leaves a quirk.
 //! - Only UTF-8 is read (a UTF-8 BOM is skipped); DTD entities are never expanded.
 
+mod attrs;
 mod build;
 mod envelope;
 mod fault;
@@ -32,6 +33,7 @@ mod quirk;
 mod read;
 mod rpc;
 mod sniff;
+mod text;
 mod tree;
 
 pub use fault::fault_meaning;
@@ -60,8 +62,12 @@ pub fn parse_envelope(body: &[u8]) -> SoapOutcome {
     let xml = &body[start..];
     // Parse the valid UTF-8 prefix so that an RPC seen before a bad byte can still be named.
     let (valid, bad_byte) = match std::str::from_utf8(xml) {
-        Ok(_) => (xml, None),
-        Err(e) => (&xml[..e.valid_up_to()], Some(e.valid_up_to())),
+        Ok(s) => (s, None),
+        Err(e) => {
+            let prefix = &xml[..e.valid_up_to()];
+            let valid = std::str::from_utf8(prefix).unwrap_or_default();
+            (valid, Some(e.valid_up_to()))
+        }
     };
     let mut quirks = Quirks::default();
     let (doc, error) = build::build(valid, start as u64, &mut quirks);

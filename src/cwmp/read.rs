@@ -7,7 +7,8 @@
 //! them in a default namespace, are accepted.
 //!
 //! Invariants: lookups are exact first and fall back to a case-insensitive match only with a
-//! [`Quirk::NameCase`]; nothing here recurses below the element it is given.
+//! [`Quirk::NameCase`]; nothing here recurses below the element it is given. Texts are read as
+//! slices of the tree; a `String` is made only for what goes into the model or a quirk.
 
 use super::model::ParamValue;
 use super::quirk::{Quirk, Quirks};
@@ -17,12 +18,12 @@ pub(crate) type Id = usize;
 
 /// A reading context: the tree plus the quirks list being filled.
 pub(crate) struct Cx<'a> {
-    pub doc: &'a Doc,
+    pub doc: &'a Doc<'a>,
     pub quirks: &'a mut Quirks,
 }
 
 impl<'a> Cx<'a> {
-    pub(crate) fn el(&self, id: Id) -> &'a Element {
+    pub(crate) fn el(&self, id: Id) -> &'a Element<'a> {
         &self.doc.elements[id]
     }
 
@@ -33,44 +34,58 @@ impl<'a> Cx<'a> {
     /// The children of `id` named `name`, exactly; if none, case-insensitively (with a quirk).
     pub(crate) fn children_named(&mut self, id: Id, name: &str) -> Vec<Id> {
         let doc = self.doc;
-        let kids = &doc.elements[id].children;
-        let exact: Vec<Id> = kids
-            .iter()
-            .copied()
+        let exact: Vec<Id> = doc
+            .children(id)
             .filter(|&k| doc.elements[k].local() == name)
             .collect();
         if !exact.is_empty() {
             return exact;
         }
-        let loose: Vec<Id> = kids
-            .iter()
-            .copied()
+        let loose: Vec<Id> = doc
+            .children(id)
             .filter(|&k| doc.elements[k].local().eq_ignore_ascii_case(name))
             .collect();
         if let Some(&k) = loose.first() {
-            let found = doc.elements[k].local().to_string();
-            self.quirks.push(Quirk::NameCase {
-                found,
-                expected: name.to_string(),
-            });
+            self.name_case(k, name);
         }
         loose
     }
 
+    /// The first child of `id` named `name`, as [`Self::children_named`] would find it.
     pub(crate) fn child(&mut self, id: Id, name: &str) -> Option<Id> {
-        self.children_named(id, name).first().copied()
+        let doc = self.doc;
+        if let Some(k) = doc.children(id).find(|&k| doc.elements[k].local() == name) {
+            return Some(k);
+        }
+        let k = doc
+            .children(id)
+            .find(|&k| doc.elements[k].local().eq_ignore_ascii_case(name))?;
+        self.name_case(k, name);
+        Some(k)
+    }
+
+    fn name_case(&mut self, found: Id, expected: &str) {
+        self.quirks.push(Quirk::NameCase {
+            found: self.local(found).to_string(),
+            expected: expected.to_string(),
+        });
     }
 
     /// The trimmed text of `id`; an element holding elements instead of text is a quirk.
-    pub(crate) fn text(&mut self, id: Id) -> String {
+    pub(crate) fn text_str(&mut self, id: Id) -> &'a str {
         let el = self.el(id);
         let text = el.text.trim();
-        if text.is_empty() && !el.children.is_empty() {
+        if text.is_empty() && el.first_child.is_some() {
             self.quirks.push(Quirk::ElementInsteadOfText {
                 element: el.local().to_string(),
             });
         }
-        text.to_string()
+        text
+    }
+
+    /// [`Self::text_str`] as an owned string, for the model.
+    pub(crate) fn text(&mut self, id: Id) -> String {
+        self.text_str(id).to_string()
     }
 
     pub(crate) fn child_text(&mut self, id: Id, name: &str) -> Option<String> {
@@ -78,19 +93,24 @@ impl<'a> Cx<'a> {
         Some(self.text(child))
     }
 
+    fn child_str(&mut self, id: Id, name: &str) -> Option<&'a str> {
+        let child = self.child(id, name)?;
+        Some(self.text_str(child))
+    }
+
     pub(crate) fn child_u32(&mut self, id: Id, name: &str) -> Option<u32> {
-        let text = self.child_text(id, name)?;
-        self.number(name, &text, "an unsignedInt")
+        let text = self.child_str(id, name)?;
+        self.number(name, text, "an unsignedInt")
     }
 
     pub(crate) fn child_u64(&mut self, id: Id, name: &str) -> Option<u64> {
-        let text = self.child_text(id, name)?;
-        self.number(name, &text, "an unsignedLong")
+        let text = self.child_str(id, name)?;
+        self.number(name, text, "an unsignedLong")
     }
 
     pub(crate) fn child_bool(&mut self, id: Id, name: &str) -> Option<bool> {
-        let text = self.child_text(id, name)?;
-        self.boolean(name, &text)
+        let text = self.child_str(id, name)?;
+        self.boolean(name, text)
     }
 
     /// Parses an `xs:boolean`, or records a quirk naming `element`.
@@ -129,9 +149,9 @@ impl<'a> Cx<'a> {
     }
 
     /// The first attribute of `id` whose local name is `local`, in any namespace.
-    pub(crate) fn attr(&self, id: Id, local: &str) -> Option<&'a Attr> {
-        self.el(id)
-            .attrs
+    pub(crate) fn attr(&self, id: Id, local: &str) -> Option<&'a Attr<'a>> {
+        self.doc
+            .attrs(id)
             .iter()
             .find(|a| local_part(&a.qname) == local)
     }
@@ -141,14 +161,15 @@ impl<'a> Cx<'a> {
     /// misnames its structs still has them counted and read.
     pub(crate) fn items(&mut self, list: Id, item: &str) -> Vec<Id> {
         let mut items = self.children_named(list, item);
-        let kids = &self.el(list).children;
-        if items.is_empty() && !kids.is_empty() {
-            items = kids.clone();
-            self.quirks.push(Quirk::ItemName {
-                element: self.local(list).to_string(),
-                expected: item.to_string(),
-                found: self.local(kids[0]).to_string(),
-            });
+        if items.is_empty() {
+            items = self.doc.children(list).collect();
+            if let Some(&first) = items.first() {
+                self.quirks.push(Quirk::ItemName {
+                    element: self.local(list).to_string(),
+                    expected: item.to_string(),
+                    found: self.local(first).to_string(),
+                });
+            }
         }
         self.check_array(list, &items);
         items
@@ -157,29 +178,23 @@ impl<'a> Cx<'a> {
     /// The text of every child element of `list` (an `xsd:string` array such as ParameterNames;
     /// the item name is not checked because stacks disagree on it).
     pub(crate) fn strings(&mut self, list: Id) -> Vec<String> {
-        let items = self.el(list).children.clone();
+        let items: Vec<Id> = self.doc.children(list).collect();
         self.check_array(list, &items);
         items.into_iter().map(|i| self.text(i)).collect()
     }
 
     fn check_array(&mut self, list: Id, items: &[Id]) {
-        let Some(declared) = self
-            .attr(list, "arrayType")
-            .map(|a| a.value.trim().to_string())
-        else {
+        let Some(declared) = self.attr(list, "arrayType").map(|a| a.value.trim()) else {
             return;
         };
-        let element = self.local(list).to_string();
-        let (kind, count) = declared.split_once('[').unwrap_or((&declared, ""));
+        let (kind, count) = declared.split_once('[').unwrap_or((declared, ""));
         if let Ok(n) = count.trim_end_matches(']').trim().parse::<usize>()
             && n != items.len()
         {
-            let actual = items.len();
-            let declared = declared.clone();
             self.quirks.push(Quirk::ArrayCountMismatch {
-                element: element.clone(),
-                declared,
-                actual,
+                element: self.local(list).to_string(),
+                declared: declared.to_string(),
+                actual: items.len(),
             });
         }
         if let Some(&first) = items.first() {
@@ -187,11 +202,10 @@ impl<'a> Cx<'a> {
             // `xsd:string(256)` (the spec's length notation) still names `string`.
             let kind = local_part(kind).split('(').next().unwrap_or_default();
             if kind != actual {
-                let actual = actual.to_string();
                 self.quirks.push(Quirk::ArrayTypeMismatch {
-                    element,
-                    declared,
-                    actual,
+                    element: self.local(list).to_string(),
+                    declared: declared.to_string(),
+                    actual: actual.to_string(),
                 });
             }
         }
@@ -207,7 +221,7 @@ impl<'a> Cx<'a> {
             let value = value_el.map(|v| self.text(v)).unwrap_or_default();
             let xsi_type = value_el
                 .and_then(|v| self.attr(v, "type"))
-                .map(|a| a.value.clone());
+                .map(|a| a.value.to_string());
             params.push(ParamValue {
                 name,
                 value,
@@ -225,7 +239,7 @@ mod tests {
 
     fn with_doc<T>(xml: &str, f: impl FnOnce(&mut Cx) -> T) -> (T, Vec<Quirk>) {
         let mut quirks = Quirks::default();
-        let (doc, err) = build(xml.as_bytes(), 0, &mut quirks);
+        let (doc, err) = build(xml, 0, &mut quirks);
         assert_eq!(err, None);
         let out = f(&mut Cx {
             doc: &doc,

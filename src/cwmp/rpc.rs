@@ -146,7 +146,7 @@ fn fault_struct(cx: &mut Cx, id: Id) -> (Option<u32>, Option<String>) {
     let Some(fs) = cx.child(id, "FaultStruct") else {
         return (None, None);
     };
-    if cx.el(fs).children.is_empty() {
+    if !cx.doc.has_children(fs) {
         let text = cx.text(fs);
         if text.is_empty() {
             return (None, None);

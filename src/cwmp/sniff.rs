@@ -63,17 +63,24 @@ pub(crate) fn declared_encoding(xml: &[u8]) -> Option<String> {
 }
 
 /// An HTML page: `<!DOCTYPE html …>` or an `<html` root (any case), possibly after comments.
+/// Compares in place (no lower-cased copy of the head): it runs on every body.
 pub(crate) fn is_html(head: &[u8]) -> bool {
-    let lower = head.to_ascii_lowercase();
-    lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html") || {
-        let mut at = lower.as_slice();
-        while at.starts_with(b"<!--") {
-            at = match find(at, b"-->") {
-                Some(end) => trim_start(&at[end + 3..]),
-                None => return false,
-            };
+    let opens = |at: &[u8], tag: &[u8]| {
+        at.get(..tag.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(tag))
+    };
+    let mut at = head;
+    loop {
+        if opens(at, b"<!doctype html") || opens(at, b"<html") {
+            return true;
         }
-        at.starts_with(b"<html") || at.starts_with(b"<!doctype html")
+        if !at.starts_with(b"<!--") {
+            return false;
+        }
+        at = match find(at, b"-->") {
+            Some(end) => trim_start(&at[end + 3..]),
+            None => return false,
+        };
     }
 }
 
@@ -152,6 +159,16 @@ mod tests {
             matches!(sniff(b"Bad Request\n"), Sniff::NotXml(r) if r == "plain text, not XML: \"Bad Request\\n\"")
         );
         assert!(matches!(sniff(b"\xFF\xFE<\0"), Sniff::NotXml(r) if r.starts_with("UTF-16")));
+    }
+
+    #[test]
+    fn html_is_recognised_in_any_case_after_comments() {
+        assert!(is_html(b"<!-- a -->\n <!--b--><HtMl lang=en>"));
+        assert!(is_html(b"<!DocType Html>"));
+        assert!(!is_html(b"<!-- a --><soap:Envelope/>"));
+        assert!(!is_html(b"<!-- never closed <html>"));
+        assert!(!is_html(b"<htm"));
+        assert!(!is_html(b""));
     }
 
     #[test]
