@@ -44,8 +44,10 @@ fn judge(ctx: &Ctx<'_>, conns: &[&ConnFacts]) -> Verdict {
         v.evidence.extend(handshake_evidence(ctx, c));
         let failed = conns.iter().filter(|c| !c.handshake_done()).count();
         if failed > 0 {
-            v.summary
-                .push_str(&format!(" ({failed} other attempts failed)"));
+            v.summary.push_str(&match failed {
+                1 => " (1 other attempt failed)".to_string(),
+                n => format!(" ({n} other attempts failed)"),
+            });
         }
         return v;
     }
@@ -86,12 +88,16 @@ fn judge(ctx: &Ctx<'_>, conns: &[&ConnFacts]) -> Verdict {
         )]);
     }
     let syns: u32 = conns.iter().map(|c| c.syn_count).sum();
+    let attempts = match conns.len() {
+        1 => "1 connection attempt".to_string(),
+        n => format!("{n} connection attempts"),
+    };
     Verdict::fail(
         "syn-unanswered",
         format!(
-            "{syns} SYNs to the ACS {} unanswered ({} connection attempts)",
+            "{syns} SYN{} to the ACS {} unanswered ({attempts})",
+            if syns == 1 { "" } else { "s" },
             last.server,
-            conns.len()
         ),
     )
     .with(
