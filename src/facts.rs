@@ -31,7 +31,7 @@ pub struct Message {
     /// The message; `body` is emptied once parsed (see `soap` and `excerpt`).
     pub http: HttpMessage,
     /// The SOAP reading of the body.
-    pub soap: Box<SoapOutcome>,
+    pub soap: SoapOutcome,
     /// The start of a body that is not SOAP (an HTML error page, …), for evidence.
     pub excerpt: Option<String>,
 }
@@ -96,7 +96,7 @@ pub fn slim(soap: &mut SoapOutcome) {
 
 impl Message {
     pub fn envelope(&self) -> Option<&Envelope> {
-        match &*self.soap {
+        match &self.soap {
             SoapOutcome::Envelope(e) => Some(e),
             _ => None,
         }
@@ -111,7 +111,7 @@ impl Message {
 
     /// No body bytes at all, or only white space, or a SOAP envelope with an empty Body.
     pub fn is_empty_body(&self) -> bool {
-        match &*self.soap {
+        match &self.soap {
             SoapOutcome::Empty => true,
             SoapOutcome::Envelope(e) => e.rpc().is_none(),
             _ => false,

@@ -118,7 +118,7 @@ fn files(dir: &Path, sub: &str, exts: &[&str]) -> Vec<String> {
 
 fn expect_envelope(outcome: SoapOutcome, what: &str) -> Envelope {
     match outcome {
-        SoapOutcome::Envelope(e) => e,
+        SoapOutcome::Envelope(e) => *e,
         other => panic!("{what}: expected an Envelope, got {other:?}"),
     }
 }

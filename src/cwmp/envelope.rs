@@ -88,13 +88,13 @@ pub(crate) fn interpret(doc: &Doc, mut quirks: Quirks) -> SoapOutcome {
         });
     }
     let quirks = quirks.into_vec();
-    SoapOutcome::Envelope(Envelope {
+    SoapOutcome::Envelope(Box::new(Envelope {
         soap_ns,
         cwmp_ns,
         header,
         body,
         quirks,
-    })
+    }))
 }
 
 /// The RPC a broken document was carrying: the first Body child, or a bare CWMP root element.
@@ -161,7 +161,7 @@ mod tests {
 
     fn parse(xml: &str) -> Envelope {
         match parse_envelope(xml.as_bytes()) {
-            SoapOutcome::Envelope(e) => e,
+            SoapOutcome::Envelope(e) => *e,
             other => panic!("not an envelope: {other:?}"),
         }
     }

@@ -85,7 +85,7 @@ mod tests {
 
     fn parse(xml: &str) -> Envelope {
         match parse_envelope(xml.as_bytes()) {
-            SoapOutcome::Envelope(e) => e,
+            SoapOutcome::Envelope(e) => *e,
             other => panic!("not an envelope: {other:?}"),
         }
     }

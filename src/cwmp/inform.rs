@@ -188,7 +188,7 @@ mod tests {
 
     fn inform(xml: &str) -> Inform {
         match rpc(xml) {
-            RpcDetail::Inform(i) => i,
+            RpcDetail::Inform(i) => *i,
             other => panic!("not an Inform: {other:?}"),
         }
     }

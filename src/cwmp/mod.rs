@@ -153,7 +153,7 @@ pub(crate) mod tests {
     pub(crate) fn envelope(rpc_xml: &str) -> Envelope {
         let xml = format!("{SOAP_OPEN}<soapenv:Body>{rpc_xml}</soapenv:Body></soapenv:Envelope>");
         match parse_envelope(xml.as_bytes()) {
-            SoapOutcome::Envelope(e) => e,
+            SoapOutcome::Envelope(e) => *e,
             other => panic!("not an envelope: {other:?}"),
         }
     }

@@ -21,7 +21,7 @@ use super::quirk::Quirk;
 )]
 pub enum SoapOutcome {
     /// A SOAP envelope (possibly with quirks).
-    Envelope(Envelope),
+    Envelope(Box<Envelope>),
     /// Zero bytes or only whitespace: the CPE's empty POST or the ACS's empty response.
     Empty,
     /// Well-formed XML or text that is not a SOAP envelope (HTML error page, JSON, plain text, a
@@ -123,7 +123,7 @@ pub struct Rpc {
 /// The arguments of the RPCs a diagnosis needs; any other RPC is [`RpcDetail::Other`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RpcDetail {
-    Inform(Inform),
+    Inform(Box<Inform>),
     InformResponse {
         max_envelopes: Option<u32>,
     },

@@ -71,7 +71,7 @@ pub(crate) fn read(cx: &mut Cx, id: Id) -> (RpcDetail, Option<String>) {
             let (fault, ns) = fault::read(cx, id);
             return (RpcDetail::Fault(fault), ns);
         }
-        "Inform" => RpcDetail::Inform(inform::read(cx, id)),
+        "Inform" => RpcDetail::Inform(Box::new(inform::read(cx, id))),
         "InformResponse" => RpcDetail::InformResponse {
             max_envelopes: cx.child_u32(id, "MaxEnvelopes"),
         },

@@ -90,7 +90,7 @@ impl Streams {
         self.messages.push(Message {
             index: self.messages.len(),
             http,
-            soap: Box::new(soap),
+            soap,
             excerpt,
         });
     }

@@ -118,7 +118,7 @@ pub fn key_fields(m: &Message, cwmp: bool) -> Vec<String> {
     let carries_cwmp = cwmp
         && (m.http.method() == Some("POST") || status.is_some_and(|s| (200..300).contains(&s)));
     if carries_cwmp {
-        match &*m.soap {
+        match &m.soap {
             SoapOutcome::Empty => out.push("empty".into()),
             SoapOutcome::Envelope(e) => match e.rpc() {
                 None => out.push("empty".into()),

@@ -84,7 +84,7 @@ impl CwmpSession {
 /// True when the message is CWMP by content.
 fn is_cwmp(m: &Message) -> bool {
     use crate::cwmp::SoapOutcome;
-    match &*m.soap {
+    match &m.soap {
         SoapOutcome::Envelope(e) => e.cwmp_ns.is_some(),
         SoapOutcome::Malformed { rpc_hint, .. } => rpc_hint.as_deref() == Some("Inform"),
         _ => false,

@@ -205,7 +205,7 @@ pub fn req_kind(m: &Message) -> Req {
     if m.http.method() != Some("POST") {
         return Req::Other(m.http.summary());
     }
-    match &*m.soap {
+    match &m.soap {
         SoapOutcome::Empty => Req::Empty,
         SoapOutcome::Malformed { rpc_hint, .. } if rpc_hint.as_deref() == Some("Inform") => {
             Req::Inform {
@@ -246,7 +246,7 @@ pub fn resp_kind(m: &Message) -> Resp {
         200..=299 => {}
         _ => return Resp::HttpError { status },
     }
-    match &*m.soap {
+    match &m.soap {
         SoapOutcome::Empty => Resp::Empty { status },
         SoapOutcome::Malformed { .. } => Resp::NotSoap { malformed: true },
         SoapOutcome::NotSoap { .. } => Resp::NotSoap { malformed: false },

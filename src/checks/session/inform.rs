@@ -42,7 +42,7 @@ fn judge_inform(ctx: &Ctx<'_>, m: &Message, acknowledged: bool) -> Verdict {
         column,
         message,
         ..
-    } = &*m.soap
+    } = &m.soap
     {
         return Verdict::fail(
             "malformed",
