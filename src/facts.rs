@@ -104,9 +104,7 @@ impl Message {
 
     /// The SOAP body's first element's local name (`Inform`, `Fault`, …): the `rpc` of DESIGN.md §3.
     pub fn rpc(&self) -> Option<&str> {
-        self.envelope()
-            .and_then(|e| e.rpc())
-            .map(|r| r.name.as_str())
+        self.envelope().and_then(|e| e.rpc()).map(|r| &*r.name)
     }
 
     /// No body bytes at all, or only white space, or a SOAP envelope with an empty Body.

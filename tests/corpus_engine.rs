@@ -139,7 +139,11 @@ fn ctf_namespace_switch_mid_session_keeps_one_session_and_the_connection_request
         .iter()
         .flat_map(|e| [Some(e.request), e.response])
         .flatten()
-        .filter_map(|i| facts.messages[i].envelope().and_then(|e| e.cwmp_ns.clone()))
+        .filter_map(|i| {
+            facts.messages[i]
+                .envelope()
+                .and_then(|e| e.cwmp_ns.as_deref().map(str::to_string))
+        })
         .collect();
     assert!(
         namespaces.contains(&"urn:dslforum-org:cwmp-1-2".to_string()),

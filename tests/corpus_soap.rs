@@ -142,7 +142,7 @@ fn summary(env: &Envelope) -> (String, Vec<String>, Vec<u32>) {
         _ => {}
     }
     dedup(&mut faults);
-    (rpc.name.clone(), events, faults)
+    (rpc.name.to_string(), events, faults)
 }
 
 fn dedup<T: PartialEq>(items: &mut Vec<T>) {
@@ -169,7 +169,11 @@ fn check_envelope(file: &str, env: &Envelope, row: &Row) {
         .map_or(row.faults.clone(), |(_, c)| c.to_vec());
     assert_eq!(expected, faults, "{file}: faults");
     let ns = (!row.ns.is_empty()).then(|| row.ns.clone());
-    assert_eq!(env.cwmp_ns, ns, "{file}: CWMP namespace");
+    assert_eq!(
+        env.cwmp_ns.as_deref(),
+        ns.as_deref(),
+        "{file}: CWMP namespace"
+    );
 }
 
 /// Each `<…Envelope …>` … `</…Envelope>` in `text`, by matching the closing tag's exact name.

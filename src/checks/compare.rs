@@ -61,8 +61,8 @@ fn features(m: &Message) -> (Features, Features) {
     if let Some(f) = m.envelope().and_then(|e| e.fault()) {
         structural.push(("FaultCode", f.code.map_or("none".into(), |c| c.to_string())));
     }
-    if let Some(ns) = m.envelope().and_then(|e| e.cwmp_ns.clone()) {
-        structural.push(("CWMP namespace", ns));
+    if let Some(ns) = m.envelope().and_then(|e| e.cwmp_ns.as_deref()) {
+        structural.push(("CWMP namespace", ns.to_string()));
     }
     let mut said = vec![
         (

@@ -96,7 +96,7 @@ fn request_text(ctx: &Ctx<'_>, m: &Message) -> String {
                 url.as_deref().unwrap_or("?")
             )
         }
-        _ => rpc.map_or(String::new(), |r| r.name.clone()),
+        _ => rpc.map_or(String::new(), |r| r.name.to_string()),
     }
 }
 
@@ -140,7 +140,7 @@ fn judge_answer(answer: &Message) -> Result<String, (&'static str, String)> {
             Ok("Status 1 (the download runs; TransferComplete reports it)".into())
         }
         RpcDetail::DownloadResponse { status: s } => Ok(status(s)),
-        _ => Ok(rpc.name.clone()),
+        _ => Ok(rpc.name.to_string()),
     }
 }
 

@@ -10,7 +10,7 @@
 //! are walked (Envelope → Header/Body → RPC), so work is linear in the children visited.
 
 use super::header;
-use super::model::{Body, Envelope, Rpc, SoapHeader, SoapOutcome};
+use super::model::{Body, Envelope, Rpc, SoapHeader, SoapOutcome, intern};
 use super::quirk::{QUOTE, Quirk, Quirks};
 use super::read::{Cx, Id};
 use super::rpc::{self, KNOWN_RPCS};
@@ -89,8 +89,8 @@ pub(crate) fn interpret(doc: &Doc, mut quirks: Quirks) -> SoapOutcome {
     }
     let quirks = quirks.into_vec();
     SoapOutcome::Envelope(Box::new(Envelope {
-        soap_ns,
-        cwmp_ns,
+        soap_ns: intern(&soap_ns),
+        cwmp_ns: cwmp_ns.as_deref().map(intern),
         header,
         body,
         quirks,
@@ -146,8 +146,8 @@ fn read_rpc(cx: &mut Cx, id: Id) -> (Rpc, Option<String>) {
     let cwmp_ns = if soap_fault { detail_ns } else { ns.clone() };
     (
         Rpc {
-            name: el.local().to_string(),
-            ns,
+            name: intern(el.local()),
+            ns: ns.as_deref().map(intern),
             detail,
         },
         cwmp_ns,
@@ -300,7 +300,7 @@ mod tests {
         let Body::Rpc(rpc) = &env.body else {
             panic!("no rpc")
         };
-        assert_eq!((rpc.name.as_str(), rpc.ns.as_deref()), ("Inform", None));
+        assert_eq!((&*rpc.name, rpc.ns.as_deref()), ("Inform", None));
         assert_eq!(env.cwmp_ns.as_deref(), Some("urn:dslforum-org:cwmp-1-0"));
     }
 }

@@ -146,7 +146,7 @@ mod tests {
             panic!("no rpc")
         };
         assert_eq!(
-            (rpc.name.as_str(), rpc.ns.as_deref()),
+            (&*rpc.name, rpc.ns.as_deref()),
             ("Fault", Some("http://schemas.xmlsoap.org/soap/envelope/"))
         );
         assert!(matches!(

@@ -38,7 +38,7 @@ mod tree;
 
 pub use fault::fault_meaning;
 pub use model::{
-    Body, DeviceId, Envelope, Event, Fault, Inform, ParamFault, ParamValue, Rpc, RpcDetail,
+    Body, DeviceId, Envelope, Event, Fault, Inform, Name, ParamFault, ParamValue, Rpc, RpcDetail,
     SoapHeader, SoapOutcome,
 };
 pub use quirk::{MAX_QUIRKS, Quirk};

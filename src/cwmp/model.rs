@@ -11,14 +11,68 @@
 //!   type; the second case also leaves a [`Quirk::InvalidValue`] (or an [`Inform::problems`] line).
 //! - Secrets are not carried: Download/Upload `Username`/`Password` are never read.
 
+use std::borrow::Cow;
+
 use super::quirk::Quirk;
+
+/// A namespace URI or an RPC name: nearly always one of a few well-known values, which are borrowed
+/// from [`intern`]'s table instead of allocated once per message (a capture holds tens of thousands).
+pub type Name = Cow<'static, str>;
+
+/// The well-known namespaces and RPC names.
+const KNOWN: &[&str] = &[
+    "http://schemas.xmlsoap.org/soap/envelope/",
+    "http://www.w3.org/2003/05/soap-envelope",
+    "urn:dslforum-org:cwmp-1-0",
+    "urn:dslforum-org:cwmp-1-1",
+    "urn:dslforum-org:cwmp-1-2",
+    "urn:dslforum-org:cwmp-1-3",
+    "urn:dslforum-org:cwmp-1-4",
+    "Inform",
+    "InformResponse",
+    "GetRPCMethods",
+    "GetRPCMethodsResponse",
+    "GetParameterValues",
+    "GetParameterValuesResponse",
+    "SetParameterValues",
+    "SetParameterValuesResponse",
+    "GetParameterNames",
+    "GetParameterNamesResponse",
+    "GetParameterAttributes",
+    "GetParameterAttributesResponse",
+    "SetParameterAttributes",
+    "SetParameterAttributesResponse",
+    "AddObject",
+    "AddObjectResponse",
+    "DeleteObject",
+    "DeleteObjectResponse",
+    "Download",
+    "DownloadResponse",
+    "Upload",
+    "UploadResponse",
+    "Reboot",
+    "RebootResponse",
+    "FactoryReset",
+    "FactoryResetResponse",
+    "TransferComplete",
+    "TransferCompleteResponse",
+    "AutonomousTransferComplete",
+    "AutonomousTransferCompleteResponse",
+    "ScheduleInform",
+    "ScheduleInformResponse",
+    "Fault",
+];
+
+/// `s` as a [`Name`]: borrowed when it is a well-known value, owned otherwise.
+pub fn intern(s: &str) -> Name {
+    match KNOWN.iter().find(|k| **k == s) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(s.to_string()),
+    }
+}
 
 /// What one HTTP body turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one value per HTTP message, matched by value in later stages; a Box adds only noise"
-)]
 pub enum SoapOutcome {
     /// A SOAP envelope (possibly with quirks).
     Envelope(Box<Envelope>),
@@ -44,10 +98,10 @@ pub enum SoapOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     /// The namespace URI of the Envelope element; empty when its prefix was never declared.
-    pub soap_ns: String,
+    pub soap_ns: Name,
     /// The CWMP namespace the message uses: the RPC element's namespace, for a SOAP Fault the
     /// namespace of `detail/Fault`, otherwise the namespace of the `ID` header.
-    pub cwmp_ns: Option<String>,
+    pub cwmp_ns: Option<Name>,
     pub header: SoapHeader,
     pub body: Body,
     /// Non-fatal deviations from SOAP/TR-069 worth reporting, in the order found.
@@ -114,9 +168,9 @@ pub enum Body {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rpc {
     /// Local name, e.g. `Inform`, `InformResponse`, `Fault`.
-    pub name: String,
+    pub name: Name,
     /// Namespace URI of the element (`None` when unqualified or its prefix was undeclared).
-    pub ns: Option<String>,
+    pub ns: Option<Name>,
     pub detail: RpcDetail,
 }
 

@@ -199,8 +199,8 @@ pub(crate) fn summarize(body: &[u8]) -> SoapSummary {
                     _ => None,
                 };
                 SoapSummary::Rpc {
-                    name: rpc.name.clone(),
-                    cwmp_ns: env.cwmp_ns.clone(),
+                    name: rpc.name.to_string(),
+                    cwmp_ns: env.cwmp_ns.as_deref().map(str::to_string),
                     fault_code: fault.and_then(|f| f.code),
                     fault_string: fault
                         .and_then(|f| f.string.clone().or_else(|| f.soap_faultstring.clone())),

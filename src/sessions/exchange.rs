@@ -252,7 +252,7 @@ pub fn resp_kind(m: &Message) -> Resp {
         SoapOutcome::NotSoap { .. } => Resp::NotSoap { malformed: false },
         SoapOutcome::Envelope(e) => match e.rpc() {
             None => Resp::Empty { status },
-            Some(rpc) => match (&rpc.detail, rpc.name.as_str()) {
+            Some(rpc) => match (&rpc.detail, &*rpc.name) {
                 (RpcDetail::Fault(f), _) => Resp::Fault { code: f.code },
                 (_, "InformResponse") => Resp::InformResponse,
                 (_, name) if name.ends_with("Response") => Resp::AcsAnswer(name.into()),
