@@ -172,6 +172,11 @@ pub struct Limits {
     pub ip_fragments: u64,
     /// Items not kept because a list was full.
     pub dropped_items: u64,
+    /// HTTP bodies not stored whole because the open messages held their share of the HTTP budget
+    /// ([`crate::apps::http::budget::BODY_SHARE`]); each message says so in its SOAP reading.
+    pub http_bodies_cut: u64,
+    /// HTTP message heads given up because the open messages held the whole HTTP budget.
+    pub http_heads_dropped: u64,
 }
 
 /// Everything one pass over the capture found.

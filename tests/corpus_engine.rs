@@ -8,7 +8,7 @@ use common::corpus;
 
 use std::path::{Path, PathBuf};
 
-use cwmp_doctor::apps::http::{HttpConn, HttpEvent, HttpMessage};
+use cwmp_doctor::apps::http::{HttpBudget, HttpConn, HttpEvent, HttpMessage};
 use cwmp_doctor::capture::Input;
 use cwmp_doctor::checks::{Ctx, Status, run_all};
 use cwmp_doctor::config::Config;
@@ -196,6 +196,7 @@ fn parse_transcript(bytes: &[u8]) -> Vec<HttpMessage> {
         })
         .collect();
     let mut http = HttpConn::default();
+    let mut budget = HttpBudget::default();
     let mut out = Vec::new();
     for (n, &s) in starts.iter().enumerate() {
         let end = starts.get(n + 1).copied().unwrap_or(bytes.len());
@@ -206,9 +207,9 @@ fn parse_transcript(bytes: &[u8]) -> Vec<HttpMessage> {
             ts: Timestamp::default(),
             trigger: n as u64 + 1,
         };
-        http.deliver(&conn, from_client, d, &mut out);
+        http.deliver(&conn, from_client, d, &mut budget, &mut out);
     }
-    http.close(&conn, &mut out);
+    http.close(&conn, &mut budget, &mut out);
     out.into_iter()
         .filter_map(|e| match e {
             HttpEvent::Message(m) => Some(*m),

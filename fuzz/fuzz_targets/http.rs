@@ -1,7 +1,7 @@
 //! Any bytes as the two directions of an HTTP connection, cut into deliveries where the input says.
 #![no_main]
 
-use cwmp_doctor::apps::http::HttpConn;
+use cwmp_doctor::apps::http::{HttpBudget, HttpConn};
 use cwmp_doctor::decode::TcpFlags;
 use cwmp_doctor::flows::{At, ConnFacts, Delivery};
 use cwmp_doctor::time::Timestamp;
@@ -12,6 +12,8 @@ fuzz_target!(|data: &[u8]| {
     let at = At { frame: 1, ts: Timestamp::default() };
     let conn = ConnFacts::new(0, "192.0.2.1:1".parse().unwrap(), "192.0.2.2:7547".parse().unwrap(), flags, at);
     let mut http = HttpConn::default();
+    // A small budget, so that cutting bodies and dropping heads are reached too.
+    let mut budget = HttpBudget::new(4096);
     let mut out = Vec::new();
     // Each piece: a control byte (direction, gap or FIN, length) then that many bytes.
     let mut rest = data;
@@ -25,8 +27,9 @@ fuzz_target!(|data: &[u8]| {
             _ if n % 2 == 0 => Delivery::Gap { len: n as u64, frame },
             _ => Delivery::Fin { frame, ts: Timestamp::default() },
         };
-        http.deliver(&conn, from_client, d, &mut out);
+        http.deliver(&conn, from_client, d, &mut budget, &mut out);
         rest = &tail[n..];
     }
-    http.close(&conn, &mut out);
+    http.close(&conn, &mut budget, &mut out);
+    assert_eq!(budget.used(), 0, "a closed connection holds nothing");
 });

@@ -110,8 +110,15 @@ impl Pass {
     fn finish(mut self, capture: crate::capture::CaptureInfo) -> Facts {
         let (conns, table_stats) = self.table.finish(self.last_frame, &mut self.streams);
         let streams = self.streams.finish();
+        debug_assert_eq!(
+            streams.http_budget.used(),
+            0,
+            "every HTTP message was handed over or closed"
+        );
         let mut limits = self.limits;
         limits.table = table_stats;
+        limits.http_bodies_cut = streams.http_budget.bodies_cut;
+        limits.http_heads_dropped = streams.http_budget.heads_dropped;
         limits.dropped_items += self.icmp.dropped + self.udp.dropped + streams.tls_dropped;
         Facts {
             capture,

@@ -4,9 +4,11 @@
 //! Takes: first payloads (to classify by content, never by port) and reassembled deliveries. Gives:
 //! [`Message`]s with their SOAP reading, TLS handshake facts per connection, and HTTP problems.
 //! Bodies are parsed as soon as a message completes and then dropped, so memory holds only the messages'
-//! compact readings.
+//! compact readings; while open, they are stored within the pass's [`HttpBudget`]. A body that was not
+//! stored whole is not parsed: its reading says why it was not kept, not what a cut XML document looks
+//! like.
 
-use crate::apps::http::{HttpConn, HttpEvent, HttpMessage, looks_like_start};
+use crate::apps::http::{HttpBudget, HttpConn, HttpEvent, HttpMessage, looks_like_start};
 use crate::apps::tls::{TlsConn, looks_like_tls};
 use crate::cwmp::{SoapOutcome, parse_envelope};
 use crate::facts::{EXCERPT_CHARS, HttpProblem, Message, TlsSession};
@@ -33,6 +35,8 @@ pub struct Streams {
     pub tls: Vec<TlsSession>,
     /// TLS handshakes not kept (beyond [`MAX_TLS_SESSIONS`]).
     pub tls_dropped: u64,
+    /// What the open HTTP messages store, and how often it was full.
+    pub http_budget: HttpBudget,
     events: Vec<HttpEvent>,
 }
 
@@ -62,6 +66,10 @@ impl Streams {
         let body = std::mem::take(&mut http.body);
         let mut soap = if http.body_len == 0 {
             SoapOutcome::Empty
+        } else if let Some(cut) = http.body_cut {
+            SoapOutcome::NotSoap {
+                reason: cut.describe(),
+            }
         } else if let Some(coding) = http
             .header("Content-Encoding")
             .filter(|c| !c.eq_ignore_ascii_case("identity"))
@@ -82,11 +90,13 @@ impl Streams {
                 .any(|k| name.eq_ignore_ascii_case(k))
         });
         http.headers.shrink_to_fit();
-        let excerpt = matches!(
-            soap,
-            SoapOutcome::NotSoap { .. } | SoapOutcome::Malformed { .. }
-        )
-        .then(|| excerpt(&body));
+        let excerpt = match (&soap, http.body_cut) {
+            (SoapOutcome::NotSoap { reason }, Some(_)) => Some(reason.clone()),
+            (SoapOutcome::NotSoap { .. } | SoapOutcome::Malformed { .. }, None) => {
+                Some(excerpt(&body))
+            }
+            _ => None,
+        };
         self.messages.push(Message {
             index: self.messages.len(),
             http,
@@ -154,7 +164,13 @@ impl StreamSink for Streams {
         }
         match app {
             App::Http(h) => {
-                h.deliver(conn, from_client, d, &mut self.events);
+                h.deliver(
+                    conn,
+                    from_client,
+                    d,
+                    &mut self.http_budget,
+                    &mut self.events,
+                );
                 if !self.events.is_empty() {
                     self.take_events(conn.id);
                 }
@@ -168,7 +184,7 @@ impl StreamSink for Streams {
                 if let Some(h) = plain
                     && !from_client
                 {
-                    h.deliver(conn, false, d, &mut self.events);
+                    h.deliver(conn, false, d, &mut self.http_budget, &mut self.events);
                     self.take_events(conn.id);
                 }
                 t.deliver(from_client, d);
@@ -180,12 +196,12 @@ impl StreamSink for Streams {
     fn close(&mut self, conn: &ConnFacts, app: &mut App, _trigger: u64) {
         match std::mem::take(app) {
             App::Http(mut h) => {
-                h.close(conn, &mut self.events);
+                h.close(conn, &mut self.http_budget, &mut self.events);
                 self.take_events(conn.id);
             }
             App::Tls(t, plain) => {
                 if let Some(mut h) = plain {
-                    h.close(conn, &mut self.events);
+                    h.close(conn, &mut self.http_budget, &mut self.events);
                     self.take_events(conn.id);
                 }
                 // A capture may hold any number of HTTPS connections: the handshakes kept are bounded.

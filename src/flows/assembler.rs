@@ -9,15 +9,20 @@
 //! - Bytes are delivered exactly once, in sequence order; a byte already delivered is never delivered again
 //!   (retransmissions and the old part of overlapping segments are dropped: the first copy wins, as in
 //!   Wireshark).
-//! - Out-of-order data waits in `pending`, whose size is bounded by [`PENDING_LIMIT`] bytes. A hole is
-//!   given up — reported as a [`Delivery::Gap`], delivery resuming after it — when the limit is hit,
-//!   the stream ends or it is reset. ACKs beyond a hole are not trusted to mean "lost": captures
+//! - Out-of-order data waits in `pending`, whose size is bounded by [`PENDING_LIMIT`] bytes per direction
+//!   and by the pass's [`PendingBudget`] for all connections together. A hole is given up — reported as
+//!   a [`Delivery::Gap`], delivery resuming after it — when either is exceeded (the direction adding bytes
+//!   gives up its holes until both hold again), the stream ends or it is reset. ACKs beyond a hole are not trusted to mean "lost": captures
 //!   recorded by multi-queue NICs or merged from two interfaces show an ACK before the segment it
 //!   acknowledges. Data released past a given-up hole keeps its own frame as trigger, so the messages
 //!   it completes get the frames they arrived in, whenever the hole is given up.
+//! - What `pending` holds is charged to the budget while it waits and released when it is delivered,
+//!   given up or dropped ([`Assembler::release`]): `charged` is always the cost of `pending`.
 //! - `trigger` is the frame being processed when bytes become deliverable: the frame that completes a
 //!   message, as Wireshark reports it (`tcp.reassemble_out_of_order`).
 
+use crate::flows::At;
+use crate::flows::budget::{PendingBudget, segment_cost};
 use crate::time::Timestamp;
 
 /// Most out-of-order bytes one direction holds while waiting for a hole to be filled.
@@ -77,6 +82,8 @@ pub struct Assembler {
     pub start_missed: bool,
     pending: Vec<Pending>,
     pending_bytes: usize,
+    /// What `pending` costs the pass's budget.
+    charged: usize,
     /// Sequence number the FIN occupies, once seen, and its frame.
     fin: Option<(u32, u64, Timestamp)>,
     fin_delivered: bool,
@@ -104,16 +111,18 @@ impl Assembler {
         self.fin_delivered
     }
 
-    /// Feeds one segment; calls `out` for every delivery it makes possible, in order.
+    /// Feeds one segment; calls `out` for every delivery it makes possible, in order. Out-of-order bytes
+    /// are charged to `budget`.
     pub fn segment(
         &mut self,
         seq: u32,
         payload: &[u8],
         fin: bool,
-        frame: u64,
-        ts: Timestamp,
+        at: At,
+        budget: &mut PendingBudget,
         out: &mut dyn FnMut(Delivery<'_>),
     ) {
+        let At { frame, ts } = at;
         let next = *self.next.get_or_insert_with(|| {
             self.start_missed = true;
             seq
@@ -132,12 +141,18 @@ impl Assembler {
                 }
                 let fresh = &payload[(-d) as usize..];
                 self.deliver(fresh, frame, ts, frame, out);
-                self.drain(Some(frame), out);
+                self.drain(Some(frame), budget, out);
             } else {
                 self.stats.out_of_order += 1;
-                self.hold(seq, payload, frame, ts);
+                self.hold(seq, payload, frame, ts, budget);
                 if self.pending_bytes > PENDING_LIMIT {
-                    self.skip_hole(out);
+                    self.skip_hole(budget, out);
+                }
+                if budget.over() && !self.pending.is_empty() {
+                    budget.gaps += 1;
+                    while budget.over() && !self.pending.is_empty() {
+                        self.skip_hole(budget, out);
+                    }
                 }
             }
         }
@@ -145,9 +160,14 @@ impl Assembler {
     }
 
     /// The connection was reset or the capture ended: report any hole and deliver what waits behind it.
-    pub fn flush(&mut self, trigger: u64, out: &mut dyn FnMut(Delivery<'_>)) {
+    pub fn flush(
+        &mut self,
+        trigger: u64,
+        budget: &mut PendingBudget,
+        out: &mut dyn FnMut(Delivery<'_>),
+    ) {
         while !self.pending.is_empty() {
-            self.skip_hole(out);
+            self.skip_hole(budget, out);
         }
         if let (Some((fin_seq, _, _)), Some(next)) = (self.fin, self.next) {
             let hole = seq_diff(fin_seq, next);
@@ -183,7 +203,12 @@ impl Assembler {
 
     /// Delivers waiting segments that the stream has now reached; `trigger` is the frame that filled the
     /// hole, or `None` when a hole was given up (each segment then triggers itself).
-    fn drain(&mut self, trigger: Option<u64>, out: &mut dyn FnMut(Delivery<'_>)) {
+    fn drain(
+        &mut self,
+        trigger: Option<u64>,
+        budget: &mut PendingBudget,
+        out: &mut dyn FnMut(Delivery<'_>),
+    ) {
         while let Some(first) = self.pending.first() {
             let next = self.next.expect("origin set");
             let d = seq_diff(first.seq, next);
@@ -192,6 +217,8 @@ impl Assembler {
             }
             let p = self.pending.remove(0);
             self.pending_bytes -= p.data.len();
+            self.charged -= segment_cost(p.data.len());
+            budget.release(segment_cost(p.data.len()));
             let skip = (-d) as usize;
             if skip < p.data.len() {
                 self.deliver(
@@ -206,7 +233,14 @@ impl Assembler {
     }
 
     /// Keeps an early segment, ordered by sequence number; an exact duplicate is dropped (first copy wins).
-    fn hold(&mut self, seq: u32, payload: &[u8], frame: u64, ts: Timestamp) {
+    fn hold(
+        &mut self,
+        seq: u32,
+        payload: &[u8],
+        frame: u64,
+        ts: Timestamp,
+        budget: &mut PendingBudget,
+    ) {
         let next = self.next.expect("origin set");
         let key = seq_diff(seq, next);
         let at = self
@@ -220,6 +254,8 @@ impl Assembler {
             return;
         }
         self.pending_bytes += payload.len();
+        self.charged += segment_cost(payload.len());
+        budget.charge(segment_cost(payload.len()));
         self.pending.insert(
             at,
             Pending {
@@ -232,7 +268,7 @@ impl Assembler {
     }
 
     /// Gives up on the hole before the first waiting segment: reports it and resumes there.
-    fn skip_hole(&mut self, out: &mut dyn FnMut(Delivery<'_>)) {
+    fn skip_hole(&mut self, budget: &mut PendingBudget, out: &mut dyn FnMut(Delivery<'_>)) {
         let Some((first_seq, first_frame)) = self.pending.first().map(|p| (p.seq, p.frame)) else {
             return;
         };
@@ -242,7 +278,16 @@ impl Assembler {
             self.report_gap(hole as u64, first_frame, out);
             self.next = Some(first_seq);
         }
-        self.drain(None, out);
+        self.drain(None, budget, out);
+    }
+
+    /// The direction is dropped without being flushed (a connection not followed): what waits is
+    /// forgotten and given back to the budget.
+    pub fn release(&mut self, budget: &mut PendingBudget) {
+        budget.release(self.charged);
+        self.charged = 0;
+        self.pending = Vec::new();
+        self.pending_bytes = 0;
     }
 
     fn report_gap(&mut self, len: u64, frame: u64, out: &mut dyn FnMut(Delivery<'_>)) {
@@ -278,17 +323,27 @@ mod tests {
         Fin(u64),
     }
 
-    fn ts(frame: u64) -> Timestamp {
-        Timestamp::new(frame as i64, 0)
+    fn at(frame: u64) -> At {
+        At {
+            frame,
+            ts: Timestamp::new(frame as i64, 0),
+        }
     }
 
     /// Feeds (seq, payload, fin, frame) segments after a SYN with ISN 999 (first byte is seq 1000).
     fn run(segments: &[(u32, &str, bool, u64)]) -> (Vec<Seen>, Assembler) {
+        run_within(&mut PendingBudget::default(), segments)
+    }
+
+    fn run_within(
+        budget: &mut PendingBudget,
+        segments: &[(u32, &str, bool, u64)],
+    ) -> (Vec<Seen>, Assembler) {
         let mut a = Assembler::default();
         a.syn(999);
         let mut seen = Vec::new();
         for &(seq, data, fin, frame) in segments {
-            a.segment(seq, data.as_bytes(), fin, frame, ts(frame), &mut |d| {
+            a.segment(seq, data.as_bytes(), fin, at(frame), budget, &mut |d| {
                 seen.push(seen_of(d))
             });
         }
@@ -386,8 +441,12 @@ mod tests {
 
     #[test]
     fn flush_reports_a_hole_and_delivers_what_waited_behind_it() {
-        let (mut seen, mut a) = run(&[(1000, "abc", false, 4), (1006, "ghi", false, 5)]);
-        a.flush(9, &mut |d| seen.push(seen_of(d)));
+        let mut budget = PendingBudget::default();
+        let (mut seen, mut a) = run_within(
+            &mut budget,
+            &[(1000, "abc", false, 4), (1006, "ghi", false, 5)],
+        );
+        a.flush(9, &mut budget, &mut |d| seen.push(seen_of(d)));
         assert_eq!(
             seen,
             vec![data("abc", 4, 4), Seen::Gap(3, 5), data("ghi", 5, 5)]
@@ -426,14 +485,15 @@ mod tests {
     #[test]
     fn sequence_numbers_wrap_around() {
         let mut a = Assembler::default();
+        let budget = &mut PendingBudget::default();
         a.syn(u32::MAX - 2);
         let mut got = Vec::new();
-        a.segment(u32::MAX - 1, b"ab", false, 1, ts(1), &mut |d| {
+        a.segment(u32::MAX - 1, b"ab", false, at(1), budget, &mut |d| {
             if let Delivery::Data { bytes, .. } = d {
                 got.extend_from_slice(bytes)
             }
         });
-        a.segment(0, b"cd", false, 2, ts(2), &mut |d| {
+        a.segment(0, b"cd", false, at(2), budget, &mut |d| {
             if let Delivery::Data { bytes, .. } = d {
                 got.extend_from_slice(bytes)
             }
@@ -444,8 +504,9 @@ mod tests {
     #[test]
     fn stream_without_syn_starts_at_the_first_segment_and_says_so() {
         let mut a = Assembler::default();
+        let budget = &mut PendingBudget::default();
         let mut got = Vec::new();
-        a.segment(5000, b"HTTP/1.1", false, 7, ts(7), &mut |d| {
+        a.segment(5000, b"HTTP/1.1", false, at(7), budget, &mut |d| {
             if let Delivery::Data { bytes, .. } = d {
                 got.extend_from_slice(bytes)
             }
@@ -457,14 +518,73 @@ mod tests {
     #[test]
     fn retransmitted_syn_with_the_same_isn_keeps_the_origin() {
         let mut a = Assembler::default();
+        let budget = &mut PendingBudget::default();
         a.syn(10);
         a.syn(10);
         let mut got = Vec::new();
-        a.segment(11, b"x", false, 3, ts(3), &mut |d| {
+        a.segment(11, b"x", false, at(3), budget, &mut |d| {
             if let Delivery::Data { bytes, .. } = d {
                 got.extend_from_slice(bytes)
             }
         });
         assert_eq!(got, b"x");
+    }
+
+    #[test]
+    fn the_direction_that_fills_the_pass_budget_gives_up_its_hole_and_the_others_keep_waiting() {
+        let mut budget = PendingBudget::new(3 * segment_cost(4) - 1);
+        let (seen_a, mut a) = run_within(
+            &mut budget,
+            &[
+                (1000, "ab", false, 1),
+                (1004, "efgh", false, 2),
+                (1008, "ijkl", false, 3),
+            ],
+        );
+        assert_eq!(seen_a, vec![data("ab", 1, 1)], "within the budget: waiting");
+        let (seen_b, mut b) = run_within(
+            &mut budget,
+            &[(1000, "AB", false, 4), (1004, "EFGH", false, 5)],
+        );
+        assert_eq!(
+            seen_b,
+            vec![data("AB", 4, 4), Seen::Gap(2, 5), data("EFGH", 5, 5)],
+            "the segment that overfills the budget is delivered after a gap"
+        );
+        assert_eq!(budget.gaps, 1);
+        assert_eq!(b.stats.gaps, 1);
+        assert_eq!(a.stats.gaps, 0);
+        assert_eq!(budget.used(), 2 * segment_cost(4));
+        let mut later = Vec::new();
+        a.segment(1002, b"cd", false, at(6), &mut budget, &mut |d| {
+            later.push(seen_of(d))
+        });
+        assert_eq!(
+            later,
+            vec![data("cd", 6, 6), data("efgh", 2, 6), data("ijkl", 3, 6)],
+            "the other direction's hole is still filled when its bytes come"
+        );
+        assert_eq!(budget.used(), 0);
+        b.flush(7, &mut budget, &mut |_| {});
+        assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn waiting_bytes_return_to_the_budget_when_delivered_given_up_or_released() {
+        let mut budget = PendingBudget::default();
+        let (_, mut a) = run_within(
+            &mut budget,
+            &[(1003, "def", false, 4), (1009, "jkl", false, 5)],
+        );
+        assert_eq!(budget.used(), 2 * segment_cost(3));
+        a.segment(1000, b"abc", false, at(6), &mut budget, &mut |_| {});
+        assert_eq!(budget.used(), segment_cost(3), "delivered: released");
+        a.flush(7, &mut budget, &mut |_| {});
+        assert_eq!(budget.used(), 0, "given up at the end: released");
+        let (_, mut c) = run_within(&mut budget, &[(1003, "def", false, 8)]);
+        assert_eq!(budget.used(), segment_cost(3));
+        c.release(&mut budget);
+        assert_eq!(budget.used(), 0, "dropped: released");
+        assert_eq!(budget.gaps, 0);
     }
 }

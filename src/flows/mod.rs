@@ -5,10 +5,12 @@
 //! by content, in-order bytes that still know the frames that carried them ([`assembler::Delivery`]).
 
 pub mod assembler;
+pub mod budget;
 pub mod conn;
 pub mod table;
 pub mod watch;
 
 pub use assembler::Delivery;
+pub use budget::PendingBudget;
 pub use conn::{AppKind, At, ConnFacts, Reset, RoleSource};
 pub use table::{FlowTable, Interest, StreamSink, TableStats};

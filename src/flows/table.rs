@@ -9,6 +9,8 @@
 //! - A connection the sink declines keeps no stream state: its later segments cost one hash lookup and a
 //!   few counter updates, with no allocation (the path gigabytes of bulk traffic take).
 //! - At most [`MAX_LIVE`] connections are live; beyond that the idlest are retired first.
+//! - Out-of-order bytes of all connections together are bounded by the table's [`PendingBudget`]; every
+//!   stream is flushed or released before it is dropped, so the budget is back at 0 when the pass ends.
 //! - Retired connections are kept as facts only when they can matter to a check — they carried HTTP or TLS,
 //!   or never carried payload (refused, unanswered, opened and closed empty) — and at most
 //!   [`MAX_ARCHIVED`] of them; the rest are counted in [`TableStats`].
@@ -21,6 +23,7 @@ use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
 
 use crate::decode::TcpSegment;
+use crate::flows::PendingBudget;
 use crate::flows::assembler::{Assembler, Delivery};
 use crate::flows::conn::{AppKind, At, ConnFacts};
 use crate::flows::watch::Watch;
@@ -69,6 +72,9 @@ pub struct TableStats {
     pub evicted: u64,
     /// Retired connections whose facts were not kept (the archive was full).
     pub facts_dropped: u64,
+    /// Holes given up early because the connections together held
+    /// [`crate::flows::budget::PENDING_BUDGET`] out-of-order bytes.
+    pub budget_gaps: u64,
 }
 
 /// Both endpoints, the lower one first, so both directions find the same entry.
@@ -106,6 +112,18 @@ enum Streams {
     Ignored,
 }
 
+impl Streams {
+    /// Stops following or watching: what waits out of order goes back to the budget.
+    fn forget(&mut self, budget: &mut PendingBudget) {
+        match self {
+            Streams::Watching(w) => w.release(budget),
+            Streams::Following(asm) => asm.iter_mut().for_each(|a| a.release(budget)),
+            Streams::Ignored => {}
+        }
+        *self = Streams::Ignored;
+    }
+}
+
 struct Live<A> {
     facts: ConnFacts,
     streams: Streams,
@@ -130,6 +148,7 @@ pub struct FlowTable<A> {
     live: LiveMap<A>,
     archive: Vec<ConnFacts>,
     next_id: u32,
+    budget: PendingBudget,
     pub stats: TableStats,
 }
 
@@ -139,12 +158,21 @@ impl<A: Default> Default for FlowTable<A> {
             live: LiveMap::default(),
             archive: Vec::new(),
             next_id: 0,
+            budget: PendingBudget::default(),
             stats: TableStats::default(),
         }
     }
 }
 
 impl<A: Default> FlowTable<A> {
+    /// A table whose connections may hold `limit` out-of-order bytes together (tests use small ones).
+    pub fn with_pending_budget(limit: usize) -> Self {
+        FlowTable {
+            budget: PendingBudget::new(limit),
+            ..FlowTable::default()
+        }
+    }
+
     /// Feeds one TCP segment from `src` to `dst`, carried by frame `at`.
     pub fn segment<S: StreamSink<App = A>>(
         &mut self,
@@ -179,11 +207,11 @@ impl<A: Default> FlowTable<A> {
                 })
             }
         };
-        Self::feed(live, src, seg, at, sink);
+        Self::feed(live, src, seg, at, &mut self.budget, sink);
         if live.facts.closed() && !live.done {
             // The entry stays live so that the last ACKs and retransmitted FINs land on this connection
             // instead of opening a phantom one; it is retired on port reuse, eviction or the end.
-            Self::close(live, at.frame, sink);
+            Self::close(live, at.frame, &mut self.budget, sink);
         }
     }
 
@@ -199,6 +227,12 @@ impl<A: Default> FlowTable<A> {
         for l in rest {
             self.retire(l, last_frame, sink);
         }
+        debug_assert_eq!(
+            self.budget.used(),
+            0,
+            "every stream was flushed or released"
+        );
+        self.stats.budget_gaps = self.budget.gaps;
         self.archive.sort_by_key(|f| f.id);
         (self.archive, self.stats)
     }
@@ -208,6 +242,7 @@ impl<A: Default> FlowTable<A> {
         src: SocketAddr,
         seg: &TcpSegment<'_>,
         at: At,
+        budget: &mut PendingBudget,
         sink: &mut S,
     ) {
         let dir = live.facts.dir_of(src);
@@ -218,9 +253,9 @@ impl<A: Default> FlowTable<A> {
                 if seg.flags.syn {
                     watch.syn(dir, seg.seq);
                 } else {
-                    watch.segment(dir, seg.seq, seg.payload, seg.flags.fin, at.frame, at.ts);
+                    watch.segment(dir, seg.seq, seg.payload, seg.flags.fin, at, budget);
                     if !watch.prefix(dir).is_empty() {
-                        Self::decide(live, dir, sink);
+                        Self::decide(live, dir, budget, sink);
                     }
                 }
             }
@@ -231,14 +266,9 @@ impl<A: Default> FlowTable<A> {
                     a.syn(seg.seq);
                 } else {
                     let (facts, app) = (&live.facts, &mut live.app);
-                    a.segment(
-                        seg.seq,
-                        seg.payload,
-                        seg.flags.fin,
-                        at.frame,
-                        at.ts,
-                        &mut |d| sink.deliver(facts, app, from_client, d),
-                    );
+                    a.segment(seg.seq, seg.payload, seg.flags.fin, at, budget, &mut |d| {
+                        sink.deliver(facts, app, from_client, d)
+                    });
                 }
             }
         }
@@ -247,7 +277,9 @@ impl<A: Default> FlowTable<A> {
         {
             let (facts, app) = (&live.facts, &mut live.app);
             for (i, a) in asm.iter_mut().enumerate() {
-                a.flush(at.frame, &mut |d| sink.deliver(facts, app, i == 0, d));
+                a.flush(at.frame, budget, &mut |d| {
+                    sink.deliver(facts, app, i == 0, d)
+                });
             }
         }
         if let Streams::Following(asm) = &live.streams {
@@ -257,7 +289,12 @@ impl<A: Default> FlowTable<A> {
 
     /// Asks the sink about the bytes direction `dir` has delivered so far; switches the connection to
     /// following (replaying what was held), keeps watching, or ignores it.
-    fn decide<S: StreamSink<App = A>>(live: &mut Live<A>, dir: usize, sink: &mut S) {
+    fn decide<S: StreamSink<App = A>>(
+        live: &mut Live<A>,
+        dir: usize,
+        budget: &mut PendingBudget,
+        sink: &mut S,
+    ) {
         let Streams::Watching(watch) = &mut live.streams else {
             return;
         };
@@ -280,7 +317,7 @@ impl<A: Default> FlowTable<A> {
                 live.streams = Streams::Following(Box::new(asm));
             }
             Interest::Undecided if live.facts.start_missed && live.looks < MAX_LOOKS => {
-                watch.restart(dir)
+                watch.restart(dir, budget)
             }
             Interest::Undecided
                 if !live.facts.start_missed && watch.prefix(dir).len() < MAX_UNDECIDED => {}
@@ -288,29 +325,36 @@ impl<A: Default> FlowTable<A> {
                 if live.facts.app == AppKind::None {
                     live.facts.app = AppKind::Other;
                 }
-                live.streams = Streams::Ignored;
+                live.streams.forget(budget);
             }
         }
     }
 
     /// Flushes a followed connection's streams and tells the sink it closed.
-    fn close<S: StreamSink<App = A>>(l: &mut Live<A>, trigger: u64, sink: &mut S) {
+    fn close<S: StreamSink<App = A>>(
+        l: &mut Live<A>,
+        trigger: u64,
+        budget: &mut PendingBudget,
+        sink: &mut S,
+    ) {
         l.done = true;
         if let Streams::Following(asm) = &mut l.streams {
             let (facts, app) = (&l.facts, &mut l.app);
             for (i, a) in asm.iter_mut().enumerate() {
-                a.flush(trigger, &mut |d| sink.deliver(facts, app, i == 0, d));
+                a.flush(trigger, budget, &mut |d| {
+                    sink.deliver(facts, app, i == 0, d)
+                });
             }
             l.facts.streams = [asm[0].stats, asm[1].stats];
             sink.close(&l.facts, &mut l.app, trigger);
         }
-        l.streams = Streams::Ignored;
+        l.streams.forget(budget);
     }
 
     /// Closes a connection if still open, and keeps its facts if they can matter to a check.
     fn retire<S: StreamSink<App = A>>(&mut self, mut l: Live<A>, trigger: u64, sink: &mut S) {
         if !l.done {
-            Self::close(&mut l, trigger, sink);
+            Self::close(&mut l, trigger, &mut self.budget, sink);
         }
         let attempted = l.facts.syn_count > 0 || l.facts.syn_ack.is_some();
         let matters = match l.facts.app {
@@ -401,8 +445,11 @@ mod tests {
 
     impl Run {
         fn new() -> Run {
+            Run::within(crate::flows::budget::PENDING_BUDGET)
+        }
+        fn within(budget: usize) -> Run {
             Run {
-                table: FlowTable::default(),
+                table: FlowTable::with_pending_budget(budget),
                 sink: Recorder::default(),
                 frame: 0,
             }
@@ -578,5 +625,45 @@ mod tests {
         assert_eq!(stats.connections, (MAX_LIVE + 10) as u64);
         assert_eq!(facts.len() as u64 + stats.facts_dropped, stats.connections);
         assert!(facts.len() <= MAX_ARCHIVED);
+    }
+
+    #[test]
+    fn connections_overfilling_the_pass_budget_give_up_their_holes_and_the_budget_returns_to_zero()
+    {
+        use crate::flows::budget::segment_cost;
+        let limit = 4 * segment_cost(100);
+        let mut r = Run::within(limit);
+        let chunk = "x".repeat(100);
+        // A connection still watched (nothing in order yet) holds bytes too, and forgets them at its
+        // reset.
+        r.seg("10.0.0.9:40000", SRV, "S", 99, "");
+        r.seg("10.0.0.9:40000", SRV, "A", 110, &chunk);
+        assert_eq!(r.table.budget.used(), segment_cost(100));
+        r.seg(SRV, "10.0.0.9:40000", "R", 0, "");
+        assert_eq!(r.table.budget.used(), 0);
+        for c in 0..3u16 {
+            let cli = format!("10.0.0.1:{}", 40000 + c);
+            r.seg(&cli, SRV, "S", 99, "");
+            r.seg(&cli, SRV, "A", 100, "GET / HTTP/1.1\r\n");
+            for k in 0..2u32 {
+                r.seg(&cli, SRV, "A", 126 + k * 100, &chunk);
+                assert!(r.table.budget.used() <= limit, "{}", r.table.budget.used());
+            }
+        }
+        assert_eq!(r.table.budget.used(), limit);
+        let (_, stats, sink) = r.finish();
+        assert_eq!(
+            stats.budget_gaps, 1,
+            "the third connection's first waiting segment overfills the budget; its second then comes in order"
+        );
+        assert_eq!(
+            sink.text[&(3, true)],
+            format!("GET / HTTP/1.1\r\n<gap 10>{chunk}{chunk}")
+        );
+        assert_eq!(
+            sink.text[&(1, true)],
+            format!("GET / HTTP/1.1\r\n<gap 10>{chunk}{chunk}"),
+            "a connection within the budget gives its hole up only at the end"
+        );
     }
 }

@@ -6,11 +6,14 @@
 //! everything delivered so far — so a CPE that writes its request line a few bytes per segment
 //! ("P", "OS", "T /acs…") is read from its first byte.
 //!
-//! Invariant: what is held is bounded by the decision rule of the table (a few dozen bytes for a
+//! Invariants: what is held is bounded by the decision rule of the table (a few dozen bytes for a
 //! connection whose start was captured, one segment for one whose start was missed) plus the
-//! assembler's own bound.
+//! assembler's own bound. Out-of-order bytes are charged to the pass's [`PendingBudget`] like those of a
+//! followed connection; a watch is dropped only through [`Watch::release`] or [`Watch::replay`] (which
+//! hands the charge over with the assemblers).
 
 use crate::flows::assembler::{Assembler, Delivery};
+use crate::flows::{At, PendingBudget};
 use crate::time::Timestamp;
 
 /// What was delivered while watching, kept for the replay.
@@ -58,13 +61,13 @@ impl Watch {
         seq: u32,
         payload: &[u8],
         fin: bool,
-        frame: u64,
-        ts: Timestamp,
+        at: At,
+        budget: &mut PendingBudget,
     ) {
         let d = &mut self.dirs[dir];
         let (bytes, held) = (&mut d.bytes, &mut d.held);
         d.asm
-            .segment(seq, payload, fin, frame, ts, &mut |delivery| {
+            .segment(seq, payload, fin, at, budget, &mut |delivery| {
                 held.push(match delivery {
                     Delivery::Data {
                         bytes: b,
@@ -95,8 +98,16 @@ impl Watch {
 
     /// Forgets direction `dir`: a connection joined mid-stream looks for a message start at its next
     /// segment instead.
-    pub fn restart(&mut self, dir: usize) {
+    pub fn restart(&mut self, dir: usize, budget: &mut PendingBudget) {
+        self.dirs[dir].asm.release(budget);
         self.dirs[dir] = Direction::default();
+    }
+
+    /// The connection is not followed: what waits out of order is forgotten and given back to the budget.
+    pub fn release(&mut self, budget: &mut PendingBudget) {
+        for d in &mut self.dirs {
+            d.asm.release(budget);
+        }
     }
 
     /// The client and server were the other way round.
@@ -140,12 +151,20 @@ impl Watch {
 mod tests {
     use super::*;
 
+    fn at(frame: u64) -> At {
+        At {
+            frame,
+            ts: Timestamp::new(frame as i64, 0),
+        }
+    }
+
     #[test]
     fn holds_a_request_line_written_in_pieces_and_replays_it_with_its_frames() {
+        let budget = &mut PendingBudget::default();
         let mut w = Watch::default();
         w.syn(0, 99);
-        w.segment(0, 100, b"P", false, 4, Timestamp::new(4, 0));
-        w.segment(0, 101, b"OS", false, 5, Timestamp::new(5, 0));
+        w.segment(0, 100, b"P", false, at(4), budget);
+        w.segment(0, 101, b"OS", false, at(5), budget);
         assert_eq!(w.prefix(0), b"POS");
         let mut seen = Vec::new();
         let asm = w.replay(&mut |dir, d| {
@@ -168,13 +187,34 @@ mod tests {
 
     #[test]
     fn restart_forgets_a_direction_and_swap_exchanges_them() {
+        let budget = &mut PendingBudget::default();
         let mut w = Watch::default();
-        w.segment(1, 500, b"body", false, 2, Timestamp::default());
+        w.segment(1, 500, b"body", false, at(2), budget);
         w.swap();
         assert_eq!(w.prefix(0), b"body");
-        w.restart(0);
+        w.restart(0, budget);
         assert!(w.prefix(0).is_empty());
-        w.segment(0, 9000, b"GET", false, 3, Timestamp::default());
+        w.segment(0, 9000, b"GET", false, at(3), budget);
         assert_eq!(w.prefix(0), b"GET");
+    }
+
+    #[test]
+    fn out_of_order_bytes_held_while_watching_return_to_the_budget_when_forgotten() {
+        let budget = &mut PendingBudget::default();
+        let mut w = Watch::default();
+        w.syn(0, 99);
+        w.syn(1, 499);
+        w.segment(0, 110, b"later", false, at(3), budget);
+        w.segment(1, 510, b"later", false, at(4), budget);
+        assert!(w.prefix(0).is_empty(), "waiting behind a hole");
+        assert!(budget.used() > 0);
+        w.restart(1, budget);
+        assert_eq!(
+            budget.used(),
+            crate::flows::budget::segment_cost(5),
+            "one direction forgotten"
+        );
+        w.release(budget);
+        assert_eq!(budget.used(), 0);
     }
 }

@@ -127,6 +127,9 @@ pub fn key_fields(m: &Message, cwmp: bool) -> Vec<String> {
             SoapOutcome::Malformed { line, column, .. } => {
                 out.push(format!("malformed XML (line {line}, column {column})"))
             }
+            SoapOutcome::NotSoap { .. } if m.http.body_cut.is_some() => {
+                out.push("body not kept".into())
+            }
             SoapOutcome::NotSoap { .. } => out.push("not SOAP".into()),
         }
     }

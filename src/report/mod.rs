@@ -144,6 +144,30 @@ fn notes(facts: &Facts) -> Vec<String> {
             l.table.facts_dropped, l.dropped_items
         ));
     }
+    if l.table.budget_gaps > 0 {
+        out.push(format!(
+            "{} times the TCP connections together held {} MiB of out-of-order data: the connection adding \
+             more gave up waiting for its missing bytes (memory limit; counted as gaps)",
+            l.table.budget_gaps,
+            crate::flows::budget::PENDING_BUDGET >> 20
+        ));
+    }
+    if l.http_bodies_cut > 0 {
+        out.push(format!(
+            "{} HTTP bodies were not kept whole: more than {} MiB of HTTP bodies were open at once \
+             (memory limit; their messages say \"body not kept\")",
+            l.http_bodies_cut,
+            crate::apps::http::budget::BODY_SHARE >> 20
+        ));
+    }
+    if l.http_heads_dropped > 0 {
+        out.push(format!(
+            "{} HTTP message heads were given up: more than {} MiB of HTTP messages were open at once \
+             (memory limit)",
+            l.http_heads_dropped,
+            crate::apps::http::budget::HTTP_BUDGET >> 20
+        ));
+    }
     if l.unsupported_frames > 0 {
         out.push(format!(
             "{} frames have a link type that is not decoded",

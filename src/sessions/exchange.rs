@@ -214,6 +214,9 @@ pub fn req_kind(m: &Message) -> Req {
             }
         }
         SoapOutcome::Malformed { .. } => Req::Other("malformed XML".into()),
+        SoapOutcome::NotSoap { .. } if m.http.body_cut.is_some() => {
+            Req::Other("body not kept".into())
+        }
         SoapOutcome::NotSoap { .. } => Req::Other("not SOAP".into()),
         SoapOutcome::Envelope(_) => match m.rpc() {
             None => Req::Empty,

@@ -64,6 +64,30 @@ impl Ending {
     }
 }
 
+/// Why a body was not stored whole (its bytes were counted, not kept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyCut {
+    /// Longer than [`crate::apps::http::MAX_BODY`].
+    TooLong,
+    /// The open messages of the capture together held their share of the HTTP memory budget
+    /// ([`crate::apps::http::budget::BODY_SHARE`]).
+    Budget,
+}
+
+impl BodyCut {
+    /// In words, for the SOAP reading and evidence: "body not kept: longer than 4 MiB".
+    pub fn describe(&self) -> String {
+        use crate::apps::http::{MAX_BODY, budget::BODY_SHARE};
+        match self {
+            BodyCut::TooLong => format!("body not kept: longer than {} MiB", MAX_BODY >> 20),
+            BodyCut::Budget => format!(
+                "body not kept: more than {} MiB of HTTP bodies were open at once",
+                BODY_SHARE >> 20
+            ),
+        }
+    }
+}
+
 /// One reconstructed HTTP message.
 #[derive(Clone, Debug)]
 pub struct HttpMessage {
@@ -82,9 +106,10 @@ pub struct HttpMessage {
     pub headers: Vec<(String, String)>,
     /// The body after de-chunking, at most [`crate::apps::http::MAX_BODY`] bytes of it.
     pub body: Vec<u8>,
-    /// Body bytes the message carried (may exceed `body.len()` when capped).
+    /// Body bytes the message carried (may exceed `body.len()` when cut).
     pub body_len: u64,
-    pub body_capped: bool,
+    /// Why the body was not stored whole, if it was not: `body` is then its first bytes only.
+    pub body_cut: Option<BodyCut>,
     pub framing: Framing,
     pub ending: Ending,
 }
@@ -163,7 +188,7 @@ mod tests {
                 .collect(),
             body: Vec::new(),
             body_len: 0,
-            body_capped: false,
+            body_cut: None,
             framing: Framing::None,
             ending: Ending::Complete,
         }

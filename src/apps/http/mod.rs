@@ -5,15 +5,19 @@
 //! A connection holds one parser per direction and the queue of request methods that tells the response
 //! side whether a body may follow (HEAD).
 
+pub mod budget;
 pub mod coding;
 mod head;
 mod message;
+mod start;
 mod stream;
 
 use std::collections::VecDeque;
 
-pub use message::{Ending, Framing, HttpMessage, StartLine};
-pub use stream::{HttpEvent, MAX_BODY, MAX_HEAD, looks_like_start, preview};
+pub use budget::HttpBudget;
+pub use message::{BodyCut, Ending, Framing, HttpMessage, StartLine};
+pub use start::{looks_like_start, preview};
+pub use stream::{HttpEvent, MAX_BODY, MAX_HEAD};
 
 use crate::flows::{At, ConnFacts, Delivery};
 use stream::{Ctx, HttpDirection};
@@ -35,11 +39,13 @@ impl Default for HttpConn {
 }
 
 impl HttpConn {
+    /// One delivery of direction `from_client`; what the open messages store is charged to `budget`.
     pub fn deliver(
         &mut self,
         conn: &ConnFacts,
         from_client: bool,
         d: Delivery<'_>,
+        budget: &mut HttpBudget,
         out: &mut Vec<HttpEvent>,
     ) {
         let (src, dst) = if from_client {
@@ -52,6 +58,7 @@ impl HttpConn {
             src,
             dst,
             methods: &mut self.methods,
+            budget,
         };
         let before = out.len();
         self.dirs[usize::from(!from_client)].deliver(d, &mut ctx, out);
@@ -63,11 +70,12 @@ impl HttpConn {
         }
     }
 
-    /// The connection is over: messages still open end as reset or incomplete.
-    pub fn close(&mut self, conn: &ConnFacts, out: &mut Vec<HttpEvent>) {
+    /// The connection is over: messages still open end as reset or incomplete, and what they stored
+    /// goes back to `budget`.
+    pub fn close(&mut self, conn: &ConnFacts, budget: &mut HttpBudget, out: &mut Vec<HttpEvent>) {
         let reset: Option<At> = conn.rst.map(|r| r.at);
         for dir in &mut self.dirs {
-            dir.close(reset, out);
+            dir.close(reset, budget, out);
         }
     }
 }
@@ -103,6 +111,7 @@ mod tests {
     struct Feed {
         c: ConnFacts,
         http: HttpConn,
+        budget: HttpBudget,
         out: Vec<HttpEvent>,
     }
 
@@ -111,6 +120,7 @@ mod tests {
             Feed {
                 c: conn(),
                 http: HttpConn::default(),
+                budget: HttpBudget::default(),
                 out: Vec::new(),
             }
         }
@@ -130,7 +140,8 @@ mod tests {
                 ts: Timestamp::new(frame as i64, 0),
                 trigger,
             };
-            self.http.deliver(&self.c, from_client, d, &mut self.out);
+            self.http
+                .deliver(&self.c, from_client, d, &mut self.budget, &mut self.out);
             self
         }
         fn gap(&mut self, from_client: bool, len: u64, frame: u64) -> &mut Feed {
@@ -138,16 +149,22 @@ mod tests {
                 &self.c,
                 from_client,
                 Delivery::Gap { len, frame },
+                &mut self.budget,
                 &mut self.out,
             );
             self
+        }
+        fn close(&mut self) {
+            self.http.close(&self.c, &mut self.budget, &mut self.out);
+            assert_eq!(self.budget.used(), 0, "a closed connection holds nothing");
         }
         fn fin(&mut self, from_client: bool, frame: u64) -> &mut Feed {
             let d = Delivery::Fin {
                 frame,
                 ts: Timestamp::new(frame as i64, 0),
             };
-            self.http.deliver(&self.c, from_client, d, &mut self.out);
+            self.http
+                .deliver(&self.c, from_client, d, &mut self.budget, &mut self.out);
             self
         }
         fn messages(&self) -> Vec<&HttpMessage> {
@@ -295,7 +312,7 @@ mod tests {
             "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc",
             8,
         );
-        f.http.close(&f.c, &mut f.out);
+        f.close();
         assert_eq!(f.messages()[0].ending, Ending::ResetEarly { at: at(9) });
         assert_eq!(f.messages()[0].last.frame, 8);
     }
@@ -348,9 +365,9 @@ mod tests {
         for i in 0..6 {
             f.data(true, &chunk, 3 + i);
         }
-        f.http.close(&f.c, &mut f.out);
+        f.close();
         let m = f.messages()[0];
-        assert!(m.body_capped);
+        assert_eq!(m.body_cut, Some(BodyCut::TooLong));
         assert_eq!(m.body.len(), MAX_BODY);
         assert_eq!(m.body_len, 6 << 20);
 

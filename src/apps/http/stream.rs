@@ -2,19 +2,28 @@
 //!
 //! Takes: the in-order [`Delivery`] events of one TCP direction. Gives: [`HttpEvent`]s — every message
 //! with its framing resolved (Content-Length, chunked, no body, until close; §6.3), or a finding when a
-//! head cannot be parsed. Heads are parsed with `httparse`; bodies are de-chunked here.
+//! head cannot be parsed. Heads are parsed with `httparse`; bodies are de-chunked by [`chunked`].
 //!
 //! Invariants:
 //! - Memory is bounded: a head may not exceed [`MAX_HEAD`] bytes, a chunk-size or trailer line
 //!   [`MAX_LINE`], a stored body [`MAX_BODY`] (longer bodies are counted, not stored) — a hostile
-//!   Content-Length costs nothing until bytes really arrive.
+//!   Content-Length costs nothing until bytes really arrive. All directions of a pass together store at
+//!   most their [`HttpBudget`]: beyond the bodies' share a body is counted, not stored, and says why
+//!   ([`BodyCut`]); a head that would overfill the budget is given up as a finding.
+//! - `charged` is what the direction holds (the capacity of its line and of the body being stored),
+//!   brought up to date after every delivery; a direction at rest between messages holds nothing.
 //! - After a gap or an unparseable head the direction re-synchronises at the next delivery that starts
 //!   like a message, as Wireshark does; bytes in between are not turned into messages.
 //! - A message's `last` frame is the *trigger* frame of the delivery that completed it.
 
+mod chunked;
+
+use crate::apps::http::budget::{self, HttpBudget};
 use crate::apps::http::head::{framing, parse_request, parse_response};
-use crate::apps::http::message::{Ending, Framing, HttpMessage, StartLine};
+use crate::apps::http::message::{BodyCut, Ending, Framing, HttpMessage, StartLine};
+use crate::apps::http::start::{looks_like_start, preview, take_through_blank_line};
 use crate::flows::{At, Delivery};
+use chunked::Chunk;
 
 /// Largest message head (start line and header fields) kept.
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -22,30 +31,6 @@ pub const MAX_HEAD: usize = 64 * 1024;
 pub const MAX_LINE: usize = 4096;
 /// Largest body stored per message.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
-
-/// Request methods recognised at the start of a message (RFC 9110 §9 and the WebDAV ones seen in the
-/// wild).
-const METHODS: &[&str] = &[
-    "GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "PROPFIND",
-    "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
-];
-
-/// The first bytes of a stream as evidence: hex, and the printable text when it is text.
-pub fn preview(bytes: &[u8]) -> String {
-    let head = &bytes[..bytes.len().min(8)];
-    let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
-    let text: String = head
-        .iter()
-        .map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                b as char
-            } else {
-                '.'
-            }
-        })
-        .collect();
-    format!("{} ({text:?})", hex.join(" "))
-}
 
 /// What a direction produces.
 #[derive(Debug)]
@@ -57,35 +42,6 @@ pub enum HttpEvent {
         at: At,
         reason: String,
     },
-}
-
-/// Whether `bytes` can be the beginning of a request (`request`) or response start line. A short
-/// fragment that is a prefix of a method or of `HTTP/` counts: the rest may be in the next segment.
-pub fn looks_like_start(bytes: &[u8], request: bool) -> bool {
-    let prefix_of = |word: &[u8]| {
-        let n = bytes.len().min(word.len());
-        bytes[..n] == word[..n]
-    };
-    if request {
-        METHODS.iter().any(|m| {
-            let word = m.as_bytes();
-            prefix_of(word) && (bytes.len() <= word.len() || bytes[word.len()] == b' ')
-        })
-    } else {
-        prefix_of(b"HTTP/1.")
-    }
-}
-
-#[derive(Debug)]
-enum Chunk {
-    /// Reading a chunk-size line.
-    Size,
-    /// Chunk data bytes still to come.
-    Data(u64),
-    /// The CRLF after chunk data.
-    DataEnd,
-    /// Trailer fields after the last chunk, until an empty line.
-    Trailer,
 }
 
 #[derive(Debug)]
@@ -121,6 +77,8 @@ pub struct HttpDirection {
     building: Option<Building>,
     /// Bytes that are not HTTP were reported once already.
     reported_not_http: bool,
+    /// What this direction is charged to the pass's [`HttpBudget`].
+    charged: usize,
 }
 
 /// What the parser needs to know about its connection for one delivery.
@@ -130,6 +88,8 @@ pub struct Ctx<'a> {
     pub dst: std::net::SocketAddr,
     /// Methods of requests still awaiting a final response (the response side reads it: HEAD has no body).
     pub methods: &'a mut std::collections::VecDeque<String>,
+    /// What all open messages of the pass may store.
+    pub budget: &'a mut HttpBudget,
 }
 
 impl HttpDirection {
@@ -141,7 +101,18 @@ impl HttpDirection {
             head_first: None,
             building: None,
             reported_not_http: false,
+            charged: 0,
         }
+    }
+
+    /// Bytes this direction holds: its line and the body being stored.
+    fn held(&self) -> usize {
+        self.line.capacity() + self.building.as_ref().map_or(0, |b| b.msg.body.capacity())
+    }
+
+    fn settle(&mut self, budget: &mut HttpBudget) {
+        let held = self.held();
+        budget.settle(&mut self.charged, held);
     }
 
     pub fn deliver(&mut self, d: Delivery<'_>, ctx: &mut Ctx<'_>, out: &mut Vec<HttpEvent>) {
@@ -162,6 +133,7 @@ impl HttpDirection {
             Delivery::Gap { len, .. } => self.gap(len, out),
             Delivery::Fin { frame, ts } => self.end(Some(At { frame, ts }), false, out),
         }
+        self.settle(ctx.budget);
     }
 
     /// The other direction switched the connection to another protocol.
@@ -170,8 +142,9 @@ impl HttpDirection {
     }
 
     /// The connection ended without a FIN in this direction (reset, or the end of the capture).
-    pub fn close(&mut self, reset: Option<At>, out: &mut Vec<HttpEvent>) {
+    pub fn close(&mut self, reset: Option<At>, budget: &mut HttpBudget, out: &mut Vec<HttpEvent>) {
         self.end(reset, true, out);
+        self.settle(budget);
     }
 
     fn bytes(
@@ -208,12 +181,13 @@ impl HttpDirection {
                         return;
                     }
                     self.state = State::Head;
-                    self.line.clear();
+                    self.line = Vec::new();
                     self.head_first = Some(carried);
                 }
                 State::Head => {
                     let (used, done) = take_through_blank_line(&mut self.line, bytes);
                     bytes = &bytes[used..];
+                    self.settle(ctx.budget);
                     if done {
                         self.head_done(carried, trig, ctx, out);
                     } else if self.line.len() > MAX_HEAD {
@@ -222,23 +196,30 @@ impl HttpDirection {
                             format!("message head longer than {MAX_HEAD} bytes"),
                             out,
                         );
+                    } else if ctx.budget.over() {
+                        ctx.budget.heads_dropped += 1;
+                        let reason = format!(
+                            "message head not kept: more than {} MiB of HTTP messages were open at once",
+                            budget::HTTP_BUDGET >> 20
+                        );
+                        self.bad_head(trig, reason, out);
                     }
                 }
                 State::Length(rem) => {
                     let n = (*rem).min(bytes.len() as u64) as usize;
                     *rem -= n as u64;
                     let finished = *rem == 0;
-                    self.store(&bytes[..n], carried);
+                    self.store(&bytes[..n], carried, ctx.budget);
                     bytes = &bytes[n..];
                     if finished {
                         self.finish(trig, Ending::Complete, out);
                     }
                 }
                 State::UntilClose => {
-                    self.store(bytes, carried);
+                    self.store(bytes, carried, ctx.budget);
                     return;
                 }
-                State::Chunked(_) => bytes = self.chunked(bytes, carried, trig, out),
+                State::Chunked(_) => bytes = self.chunked(bytes, carried, trig, ctx.budget, out),
             }
         }
     }
@@ -251,7 +232,7 @@ impl HttpDirection {
         } else {
             parse_response(&self.line)
         };
-        self.line.clear();
+        self.line = Vec::new();
         let (start, headers) = match parsed {
             Ok(h) => h,
             Err(reason) => return self.bad_head(trig, reason, out),
@@ -276,7 +257,7 @@ impl HttpDirection {
             headers,
             body: Vec::new(),
             body_len: 0,
-            body_capped: false,
+            body_cut: None,
             framing,
             ending: Ending::Incomplete,
         };
@@ -298,85 +279,26 @@ impl HttpDirection {
         };
     }
 
-    /// Consumes chunked-body bytes; returns what is left after the message ended (or nothing).
-    fn chunked<'b>(
-        &mut self,
-        bytes: &'b [u8],
-        carried: At,
-        trig: At,
-        out: &mut Vec<HttpEvent>,
-    ) -> &'b [u8] {
-        let State::Chunked(phase) = &mut self.state else {
-            return bytes;
+    /// Stores body bytes within [`MAX_BODY`] and the budget; once a body is cut, its further bytes are
+    /// only counted.
+    fn store(&mut self, bytes: &[u8], carried: At, budget: &mut HttpBudget) {
+        self.settle(budget);
+        let line = self.line.capacity();
+        let Some(b) = &mut self.building else {
+            return;
         };
-        match phase {
-            Chunk::Size => {
-                let (used, done) = take_line(&mut self.line, bytes);
-                if done {
-                    match httparse::parse_chunk_size(&self.line) {
-                        Ok(httparse::Status::Complete((_, 0))) => *phase = Chunk::Trailer,
-                        Ok(httparse::Status::Complete((_, n))) => *phase = Chunk::Data(n),
-                        _ => {
-                            let reason = format!(
-                                "bad chunk size line {:?}",
-                                String::from_utf8_lossy(&self.line)
-                            );
-                            self.finish_damaged(trig, reason, out);
-                            return &[];
-                        }
-                    }
-                    self.line.clear();
-                } else if self.line.len() > MAX_LINE {
-                    self.finish_damaged(trig, "chunk size line too long".into(), out);
-                    return &[];
-                }
-                &bytes[used..]
-            }
-            Chunk::Data(rem) => {
-                let n = (*rem).min(bytes.len() as u64) as usize;
-                *rem -= n as u64;
-                if *rem == 0 {
-                    *phase = Chunk::DataEnd;
-                }
-                self.store(&bytes[..n], carried);
-                &bytes[n..]
-            }
-            Chunk::DataEnd => {
-                let (used, done) = take_line(&mut self.line, bytes);
-                if done {
-                    self.line.clear();
-                    *phase = Chunk::Size;
-                }
-                &bytes[used..]
-            }
-            Chunk::Trailer => {
-                let (used, done) = take_line(&mut self.line, bytes);
-                if done {
-                    let blank = self.line.iter().all(|b| matches!(b, b'\r' | b'\n'));
-                    self.line.clear();
-                    if blank {
-                        self.finish(trig, Ending::Complete, out);
-                    }
-                } else if self.line.len() > MAX_LINE {
-                    self.finish_damaged(trig, "chunked trailer line too long".into(), out);
-                    return &[];
-                }
-                &bytes[used..]
-            }
+        b.msg.last = carried;
+        b.msg.body_len += bytes.len() as u64;
+        if b.msg.body_cut.is_some() {
+            return;
         }
-    }
-
-    fn store(&mut self, bytes: &[u8], carried: At) {
-        if let Some(b) = &mut self.building {
-            b.msg.last = carried;
-            b.msg.body_len += bytes.len() as u64;
-            let room = MAX_BODY.saturating_sub(b.msg.body.len());
-            if bytes.len() > room {
-                b.msg.body_capped = true;
-            }
-            b.msg
-                .body
-                .extend_from_slice(&bytes[..bytes.len().min(room)]);
+        let body = &mut b.msg.body;
+        let too_long = body.len() + bytes.len() > MAX_BODY;
+        if !budget::store(body, bytes, MAX_BODY, budget, &mut self.charged, line) {
+            b.msg.body_cut = Some(BodyCut::Budget);
+            budget.bodies_cut += 1;
+        } else if too_long {
+            b.msg.body_cut = Some(BodyCut::TooLong);
         }
     }
 
@@ -392,7 +314,7 @@ impl HttpDirection {
             out.push(HttpEvent::Message(Box::new(b.msg)));
         }
         self.state = State::Idle;
-        self.line.clear();
+        self.line = Vec::new();
     }
 
     fn finish_damaged(&mut self, trig: At, reason: String, out: &mut Vec<HttpEvent>) {
@@ -403,7 +325,7 @@ impl HttpDirection {
 
     fn bad_head(&mut self, at: At, reason: String, out: &mut Vec<HttpEvent>) {
         out.push(HttpEvent::Problem { at, reason });
-        self.line.clear();
+        self.line = Vec::new();
         self.head_first = None;
         self.state = State::Resync;
     }
@@ -427,7 +349,7 @@ impl HttpDirection {
                 if let Some(at) = last {
                     self.finish(at, Ending::Incomplete, out);
                 }
-                self.line.clear();
+                self.line = Vec::new();
                 self.head_first = None;
                 self.state = State::Resync;
             }
@@ -437,6 +359,9 @@ impl HttpDirection {
     /// The direction ended: by a FIN (`reset == false`, `at` = the FIN) or a reset/the end of the capture.
     fn end(&mut self, at: Option<At>, reset: bool, out: &mut Vec<HttpEvent>) {
         let Some(b) = &self.building else {
+            // A head still being read is dropped with the connection.
+            self.line = Vec::new();
+            self.head_first = None;
             self.state = State::Resync;
             return;
         };
@@ -454,41 +379,5 @@ impl HttpDirection {
         };
         self.finish(last, ending, out);
         self.state = State::Resync;
-    }
-}
-
-/// Appends `bytes` to `line` up to and including the first empty line (`\r\n\r\n` or `\n\n`); returns
-/// the bytes used and whether the head is complete.
-fn take_through_blank_line(line: &mut Vec<u8>, bytes: &[u8]) -> (usize, bool) {
-    let mut used = 0;
-    while used < bytes.len() {
-        let (n, done) = take_line(line, &bytes[used..]);
-        used += n;
-        if !done {
-            break;
-        }
-        if line.ends_with(b"\r\n\r\n") || line.ends_with(b"\n\n") || line == b"\r\n" {
-            return (used, true);
-        }
-        if line.len() > MAX_HEAD {
-            break;
-        }
-    }
-    (used, false)
-}
-
-/// Appends `bytes` to `line` up to and including the next `\n`; returns the bytes used and whether a
-/// line end was reached.
-fn take_line(line: &mut Vec<u8>, bytes: &[u8]) -> (usize, bool) {
-    match bytes.iter().position(|&b| b == b'\n') {
-        Some(i) => {
-            line.extend_from_slice(&bytes[..=i]);
-            (i + 1, true)
-        }
-        None => {
-            let room = (MAX_HEAD + 1).saturating_sub(line.len());
-            line.extend_from_slice(&bytes[..bytes.len().min(room)]);
-            (bytes.len(), false)
-        }
     }
 }
