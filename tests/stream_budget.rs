@@ -216,13 +216,13 @@ fn thousands_of_open_bodies_and_holes_stay_within_64_mib_and_every_message_is_re
         );
         match m.http.body_cut {
             None => assert!(
-                !matches!(&*m.soap, SoapOutcome::NotSoap { reason } if reason.starts_with("body not kept")),
+                !matches!(&m.soap, SoapOutcome::NotSoap { reason } if reason.starts_with("body not kept")),
                 "message {}: {:?}",
                 m.http.conn,
                 m.soap
             ),
             Some(BodyCut::Budget) => {
-                let SoapOutcome::NotSoap { reason } = &*m.soap else {
+                let SoapOutcome::NotSoap { reason } = &m.soap else {
                     panic!("message {}: {:?}", m.http.conn, m.soap);
                 };
                 assert_eq!(
