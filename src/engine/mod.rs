@@ -6,6 +6,7 @@
 //! frame at a time; a frame that is neither HTTP nor a protocol the checks read costs a decode and a
 //! hash lookup, and allocates nothing.
 
+mod soap_stage;
 mod streams;
 mod udp;
 

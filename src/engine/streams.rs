@@ -3,16 +3,18 @@
 //!
 //! Takes: first payloads (to classify by content, never by port) and reassembled deliveries. Gives:
 //! [`Message`]s with their SOAP reading, TLS handshake facts per connection, and HTTP problems.
-//! Bodies are parsed as soon as a message completes and then dropped, so memory holds only the messages'
-//! compact readings; while open, they are stored within the pass's [`HttpBudget`]. A body that was not
+//! Bodies are handed to the [`SoapStage`] as soon as a message completes and dropped once read, so memory
+//! holds only the messages' compact readings; while open, they are stored within the pass's [`HttpBudget`]. A body that was not
 //! stored whole is not parsed: its reading says why it was not kept, not what a cut XML document looks
 //! like.
 
 use crate::apps::http::{HttpBudget, HttpConn, HttpEvent, HttpMessage, looks_like_start};
 use crate::apps::tls::{TlsConn, looks_like_tls};
-use crate::cwmp::{SoapOutcome, parse_envelope};
-use crate::facts::{EXCERPT_CHARS, HttpProblem, Message, TlsSession};
+use crate::cwmp::SoapOutcome;
+use crate::facts::{HttpProblem, Message, TlsSession};
 use crate::flows::{AppKind, ConnFacts, Delivery, Interest, RoleSource, StreamSink};
+
+use super::soap_stage::{Reading, SoapStage};
 
 /// Most TLS handshakes kept for the checks.
 pub const MAX_TLS_SESSIONS: usize = 4096;
@@ -38,6 +40,7 @@ pub struct Streams {
     /// What the open HTTP messages store, and how often it was full.
     pub http_budget: HttpBudget,
     events: Vec<HttpEvent>,
+    soap: SoapStage,
 }
 
 /// A request line needs the method and a space; a status line `HTTP/1.`: a fragment shorter than that
@@ -64,24 +67,27 @@ impl Streams {
 
     fn add_message(&mut self, mut http: HttpMessage) {
         let body = std::mem::take(&mut http.body);
-        let mut soap = if http.body_len == 0 {
-            SoapOutcome::Empty
+        let slot = self.messages.len();
+        // An empty or cut body has its reading at once; a whole one goes to the SOAP stage, and its
+        // message waits with an empty reading until the stage gives it back.
+        let (soap, excerpt) = if http.body_len == 0 {
+            (SoapOutcome::Empty, None)
         } else if let Some(cut) = http.body_cut {
-            SoapOutcome::NotSoap {
-                reason: cut.describe(),
-            }
-        } else if let Some(coding) = http
-            .header("Content-Encoding")
-            .filter(|c| !c.eq_ignore_ascii_case("identity"))
-        {
-            match crate::apps::http::coding::decode(coding, &body) {
-                Ok((decoded, _)) => parse_envelope(&decoded),
-                Err(reason) => SoapOutcome::NotSoap { reason },
-            }
+            let reason = cut.describe();
+            (
+                SoapOutcome::NotSoap {
+                    reason: reason.clone(),
+                },
+                Some(reason),
+            )
         } else {
-            parse_envelope(&body)
+            let coding = http
+                .header("Content-Encoding")
+                .filter(|c| !c.eq_ignore_ascii_case("identity"))
+                .map(str::to_string);
+            self.soap.submit(slot, body, coding);
+            (SoapOutcome::Empty, None)
         };
-        crate::facts::slim(&mut soap);
         // Only the headers the checks and reports read are kept (memory grows with the messages, not
         // with their sizes).
         http.headers.retain(|(name, _)| {
@@ -90,40 +96,35 @@ impl Streams {
                 .any(|k| name.eq_ignore_ascii_case(k))
         });
         http.headers.shrink_to_fit();
-        let excerpt = match (&soap, http.body_cut) {
-            (SoapOutcome::NotSoap { reason }, Some(_)) => Some(reason.clone()),
-            (SoapOutcome::NotSoap { .. } | SoapOutcome::Malformed { .. }, None) => {
-                Some(excerpt(&body))
-            }
-            _ => None,
-        };
         self.messages.push(Message {
-            index: self.messages.len(),
+            index: slot,
             http,
             soap,
             excerpt,
         });
+        let ready: Vec<(usize, Reading)> = self.soap.drain().collect();
+        self.put(ready);
     }
 
-    /// Orders the messages by their completing frame (as Wireshark lists them) and numbers them.
+    fn put(&mut self, readings: Vec<(usize, Reading)>) {
+        for (slot, r) in readings {
+            let m = &mut self.messages[slot];
+            m.soap = r.soap;
+            m.excerpt = r.excerpt;
+        }
+    }
+
+    /// Puts the last readings in, orders the messages by their completing frame (as Wireshark lists
+    /// them) and numbers them.
     pub fn finish(mut self) -> Self {
+        let last = std::mem::take(&mut self.soap).finish();
+        self.put(last);
         self.messages.sort_by_key(|m| (m.http.last.frame, m.index));
         for (i, m) in self.messages.iter_mut().enumerate() {
             m.index = i;
         }
         self
     }
-}
-
-/// The first characters of a body, printable, for evidence.
-fn excerpt(body: &[u8]) -> String {
-    String::from_utf8_lossy(body)
-        .chars()
-        .filter(|c| !c.is_control() || *c == ' ')
-        .take(EXCERPT_CHARS)
-        .collect::<String>()
-        .trim()
-        .to_string()
 }
 
 impl StreamSink for Streams {

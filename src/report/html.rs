@@ -120,8 +120,8 @@ fn messages(out: &mut String, report: &Report) {
             "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"http\">{}{note}</td><td>{}</td></tr>\n",
             m.frame,
             esc(&m.time.to_string()),
-            esc(&m.src),
-            esc(&m.dst),
+            esc(&m.src.to_string()),
+            esc(&m.dst.to_string()),
             esc(&m.http),
             esc(m.rpc.as_deref().unwrap_or(""))
         ));
@@ -208,8 +208,8 @@ mod tests {
             messages: vec![MessageRow {
                 frame: 3,
                 time: Timestamp::default(),
-                src: evil.into(),
-                dst: evil.into(),
+                src: "192.0.2.1:7547".parse().unwrap(),
+                dst: "192.0.2.2:50000".parse().unwrap(),
                 http: evil.into(),
                 rpc: Some(evil.into()),
                 complete: false,

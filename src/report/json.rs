@@ -9,6 +9,8 @@
 //! The document is serialised straight from borrowed views of the report: no intermediate JSON tree, so a
 //! capture with tens of thousands of messages costs only the output text.
 
+use std::net::SocketAddr;
+
 use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 
@@ -52,8 +54,9 @@ struct CheckView<'a> {
 struct MessageView<'a> {
     frame: u64,
     time: Time,
-    src: &'a str,
-    dst: &'a str,
+    /// serde writes an address as `ip:port` (`[v6]:port`) in JSON, as `Display` does.
+    src: SocketAddr,
+    dst: SocketAddr,
     http: &'a str,
     rpc: Option<&'a str>,
     complete: bool,
@@ -69,8 +72,8 @@ impl Serialize for Messages<'_> {
             seq.serialize_element(&MessageView {
                 frame: m.frame,
                 time: Time(m.time),
-                src: &m.src,
-                dst: &m.dst,
+                src: m.src,
+                dst: m.dst,
                 http: &m.http,
                 rpc: m.rpc.as_deref(),
                 complete: m.complete,

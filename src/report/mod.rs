@@ -18,6 +18,8 @@ pub mod markdown_ladder;
 pub mod text;
 pub mod text_ladder;
 
+use std::net::SocketAddr;
+
 use crate::checks::{CheckResult, Ctx, Status};
 use crate::facts::Facts;
 use crate::time::Timestamp;
@@ -31,15 +33,17 @@ pub const SCHEMA: u32 = 1;
 
 /// One row of the message list.
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// Addresses and the RPC name are kept as values, not text: a report of an ACS-side capture has tens
+/// of thousands of rows, and each string is an allocation held until the report is written.
 pub struct MessageRow {
     pub frame: u64,
     pub time: Timestamp,
-    pub src: String,
-    pub dst: String,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
     /// "POST /acs" for requests, "401" for responses.
     pub http: String,
     /// The SOAP body's first element's local name.
-    pub rpc: Option<String>,
+    pub rpc: Option<crate::cwmp::Name>,
     /// The message did not end normally (cut by a reset, a close, a gap, or the end of the capture).
     pub complete: bool,
 }
@@ -235,10 +239,10 @@ fn message_rows(facts: &Facts) -> Vec<MessageRow> {
         .map(|m| MessageRow {
             frame: m.http.last.frame,
             time: m.http.last.ts,
-            src: m.http.src.to_string(),
-            dst: m.http.dst.to_string(),
+            src: m.http.src,
+            dst: m.http.dst,
             http: m.http.summary(),
-            rpc: m.rpc().map(String::from),
+            rpc: m.envelope().and_then(|e| e.rpc()).map(|r| r.name.clone()),
             complete: m.http.complete(),
         })
         .collect()

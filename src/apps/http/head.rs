@@ -7,19 +7,19 @@
 
 use std::collections::VecDeque;
 
-use crate::apps::http::message::{Framing, StartLine};
+use crate::apps::http::message::{FieldName, Framing, StartLine, field_name};
 
 /// Header fields parsed per message.
 const MAX_FIELDS: usize = 128;
 
-pub type Head = (StartLine, Vec<(String, String)>);
+pub type Head = (StartLine, Vec<(FieldName, String)>);
 
-fn fields(raw: &[httparse::Header<'_>]) -> Vec<(String, String)> {
+fn fields(raw: &[httparse::Header<'_>]) -> Vec<(FieldName, String)> {
     raw.iter()
         .filter(|h| !h.name.is_empty())
         .map(|h| {
             let value = String::from_utf8_lossy(h.value).trim().to_string();
-            (h.name.to_string(), value)
+            (field_name(h.name), value)
         })
         .collect()
 }
@@ -71,11 +71,11 @@ pub fn parse_response(head: &[u8]) -> Result<Head, String> {
 /// RFC 9112 §6.3: how long the body is. Responses consume the oldest outstanding request method.
 pub fn framing(
     start: &StartLine,
-    headers: &[(String, String)],
+    headers: &[(FieldName, String)],
     methods: &mut VecDeque<String>,
 ) -> Result<Framing, String> {
     fn value<'h>(
-        headers: &'h [(String, String)],
+        headers: &'h [(FieldName, String)],
         name: &'h str,
     ) -> impl Iterator<Item = &'h String> + 'h {
         headers

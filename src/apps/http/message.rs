@@ -5,6 +5,7 @@
 //! `last.frame` is the frame that completes the message, as Wireshark reports `http.request` /
 //! `http.response` frames.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use crate::flows::At;
@@ -103,7 +104,7 @@ pub struct HttpMessage {
     pub last: At,
     pub start: StartLine,
     /// Header fields in wire order; names as sent, values trimmed.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(FieldName, String)>,
     /// The body after de-chunking, at most [`crate::apps::http::MAX_BODY`] bytes of it.
     pub body: Vec<u8>,
     /// Body bytes the message carried (may exceed `body.len()` when cut).
@@ -112,6 +113,46 @@ pub struct HttpMessage {
     pub body_cut: Option<BodyCut>,
     pub framing: Framing,
     pub ending: Ending,
+}
+
+/// A header name as sent. The common ones are borrowed from [`COMMON_FIELDS`] rather than allocated
+/// for every message: a capture holds tens of thousands of messages, each with a handful of them.
+pub type FieldName = Cow<'static, str>;
+
+/// Header names as most clients and servers spell them.
+pub const COMMON_FIELDS: &[&str] = &[
+    "Host",
+    "Content-Type",
+    "Content-Length",
+    "Content-Encoding",
+    "Transfer-Encoding",
+    "Connection",
+    "Authorization",
+    "WWW-Authenticate",
+    "Proxy-Authorization",
+    "Cookie",
+    "Set-Cookie",
+    "SOAPAction",
+    "SOAPServer",
+    "User-Agent",
+    "Server",
+    "Date",
+    "Location",
+    "Retry-After",
+    "Accept",
+    "Accept-Encoding",
+    "Keep-Alive",
+    "Cache-Control",
+    "Expect",
+];
+
+/// `name` as a [`FieldName`]: borrowed when it is spelled as in [`COMMON_FIELDS`], owned otherwise
+/// (a report shows a header as the capture spells it).
+pub fn field_name(name: &str) -> FieldName {
+    match COMMON_FIELDS.iter().find(|c| **c == name) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(name.to_string()),
+    }
 }
 
 impl HttpMessage {
@@ -184,7 +225,7 @@ mod tests {
             start,
             headers: headers
                 .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .map(|(n, v)| (field_name(n), v.to_string()))
                 .collect(),
             body: Vec::new(),
             body_len: 0,
