@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The performance benchmark (DESIGN.md §6; benches/README.md).
 #
-# Builds the bench binaries in release, generates the benchmark captures into target/bench/ when missing,
-# then, per size and in this one run: the bare pcap-parser read loop and the diagnosis (best of 3 each) and
-# `tshark -r F -Y http.request` (1 run), each under `/usr/bin/time`; then the bare loop and the diagnosis
-# again on a bulk-only capture of each size (the allocation-free path). Checks that the diagnosis and
-# tshark found what the generator wrote, prints a Markdown table and writes it to target/bench/results.md.
-# Writes nothing outside target/.
+# Builds the bench binaries and the CLI in release, generates the benchmark captures into target/bench/ when
+# missing, then, per size and in this one run: the bare pcap-parser read loop, the library's analysis
+# (engine + sessions, with its heap allocations counted), the whole CLI (`cwmp-doctor check --pcap F
+# --format json`: checks and report included — the full diagnosis) — best of 3 each — and
+# `tshark -r F -Y http.request` (1 run), each under `/usr/bin/time`; then the same without tshark on a
+# bulk-only capture of each size (the allocation-free path). Checks that the library, the CLI's JSON report
+# and tshark found what the generator wrote, prints a Markdown table and writes it to
+# target/bench/results.md. Writes nothing outside target/.
 #
 # Environment: SIZES (default "256M 1G"), RUNS (default 3), NO_TSHARK=1 to skip tshark.
 set -euo pipefail
@@ -26,8 +28,10 @@ if [ -z "${NO_TSHARK:-}" ] && ! command -v tshark >/dev/null; then
     exit 2
 fi
 
-echo "building (cargo bench --no-run, release profile)…" >&2
+echo "building (cargo bench --no-run and cargo build, release profile)…" >&2
 build=$(cargo bench --no-run --message-format=json 2>/dev/null)
+cargo build --release --quiet
+CLI=target/release/cwmp-doctor
 exe() {
     grep "\"kind\":\[\"bench\"\]" <<<"$build" | grep "\"name\":\"$1\"" |
         sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1
@@ -35,7 +39,7 @@ exe() {
 GEN=$(exe gen_capture)
 BARE=$(exe bare_read)
 DIAG=$(exe diagnose)
-for b in "$GEN" "$BARE" "$DIAG"; do
+for b in "$GEN" "$BARE" "$DIAG" "$CLI"; do
     [ -x "$b" ] || { echo "bench binary not built: '$b'" >&2; exit 2; }
 done
 
@@ -78,22 +82,46 @@ capture() {
     echo "$cap"
 }
 
+# cli CAPTURE: writes the CLI's JSON report (exit 1 = a check failed: still a full report).
+cli() {
+    "$CLI" check --pcap "$1" --format json --output "$OUT/report.json" || [ $? -eq 1 ]
+}
+# cli_counts: what that report found, in the generator's words.
+cli_counts() {
+    python3 - "$OUT/report.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+msgs = r["messages"]
+requests = [m for m in msgs if not m["http"][:1].isdigit()]
+informs = [m for m in requests if m.get("rpc") == "Inform"]
+print(f"found frames={r['capture']['frames']} http_requests={len(requests)} "
+      f"http_messages={len(msgs)} cwmp_sessions={len(informs)}")
+EOF
+}
+export -f cli
+export CLI OUT
+
 rows=()
 # measure LABEL CAPTURE WITH_TSHARK: times the tools on CAPTURE, checks their counts, adds table rows.
 measure() {
-    local label=$1 cap=$2 with_tshark=$3 expect bytes tool bin tools="bare diagnose" k got
+    local label=$1 cap=$2 with_tshark=$3 expect bytes tool bin tools="bare diagnose cli" k got
     expect=$(cat "$cap.expect")
-    bytes=$(stat -c %s "$cap")
+    bytes=$(stat -L -c %s "$cap")
     echo "== $cap ($bytes bytes): $expect" >&2
     cat "$cap" >/dev/null # the same warm page cache for every tool
     declare -A best_wall=() peak_rss=() allocs=()
-    for tool in bare diagnose; do
+    for tool in bare diagnose cli; do
         bin=$BARE
         [ "$tool" = diagnose ] && bin=$DIAG
         best_wall[$tool]=""
         peak_rss[$tool]=0
         for _ in $(seq "$RUNS"); do
-            timed "$bin" "$cap"
+            if [ "$tool" = cli ]; then
+                timed bash -c 'cli "$1"' cli "$cap"
+                OUTPUT=$(cli_counts)
+            else
+                timed "$bin" "$cap"
+            fi
             echo "  $tool: ${WALL} s, ${RSS} KiB — ${OUTPUT//$'\n'/; }" >&2
             if [ -z "${best_wall[$tool]}" ] || awk "BEGIN{exit !($WALL < ${best_wall[$tool]})}"; then
                 best_wall[$tool]=$WALL
@@ -103,10 +131,9 @@ measure() {
         if [ "$tool" = bare ]; then
             check "bare loop frames" "$(field frames "$OUTPUT")" "$(field frames "$expect")"
         else
-            allocs[$tool]=$(field allocations "$OUTPUT")
+            [ "$tool" = diagnose ] && allocs[$tool]=$(field allocations "$OUTPUT")
             for k in frames http_requests http_messages cwmp_sessions; do
-                got=$(field "$k" "$OUTPUT")
-                [ "$got" = n/a ] || check "diagnosis $k" "$got" "$(field "$k" "$expect")"
+                check "$tool $k" "$(field "$k" "$OUTPUT")" "$(field "$k" "$expect")"
             done
         fi
     done
@@ -123,7 +150,8 @@ measure() {
             -v rss="${peak_rss[$tool]}" -v bytes="$bytes" -v tshark="${best_wall[tshark]:-}" \
             -v bare="${best_wall[bare]}" -v frames="$(field frames "$expect")" \
             -v allocs="${allocs[$tool]:-}" 'BEGIN {
-                names["bare"] = "bare pcap-parser loop"; names["diagnose"] = "cwmp-doctor diagnosis";
+                names["bare"] = "bare pcap-parser loop"; names["diagnose"] = "library: analyze + sessions";
+                names["cli"] = "**cwmp-doctor check** (full diagnosis, JSON report)";
                 names["tshark"] = "tshark -Y http.request";
                 w = (wall > 0) ? wall : 0.001;
                 vs_tshark = (tshark != "") ? sprintf("%.1f×", tshark / w) : "–";
