@@ -16,6 +16,7 @@ pub mod engine;
 pub mod evidence_pcap;
 pub mod facts;
 pub mod flows;
+pub mod interned;
 pub mod live;
 pub mod report;
 pub mod sessions;

@@ -5,69 +5,14 @@
 //! Gives: failures if reading a hostile capture allocates more than a megabyte, or if decoding
 //! IP/TCP/UDP/ICMP frames allocates at all (DESIGN.md §6: bounded memory; the decode hot path).
 //!
-//! Counters are per thread, so tests running in parallel do not disturb each other.
+//! Counted per thread by `alloc_count` (tests running in parallel do not disturb each other).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod alloc_count;
 
 use cwmp_doctor::capture::read_frames_from;
 use cwmp_doctor::decode::{Decoded, decode};
 
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn note(delta: isize) {
-    let _ = LIVE.try_with(|live| {
-        live.set(live.get() + delta);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
-    });
-    if delta > 0 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-    }
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as isize);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as isize);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note(-(layout.size() as isize));
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(new_size as isize - layout.size() as isize);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Bytes allocated at the peak of `f`, above what was live before it.
-fn peak_during(f: impl FnOnce()) -> isize {
-    let before = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(before));
-    f();
-    PEAK.with(Cell::get) - before
-}
-
-fn allocations_during(f: impl FnOnce()) -> u64 {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
-
-const MIB: isize = 1024 * 1024;
+use alloc_count::{MIB, allocations_during, peak_during};
 
 fn pcap_header() -> Vec<u8> {
     let mut h = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
@@ -129,7 +74,7 @@ fn a_record_claiming_gigabytes_allocates_no_more_than_the_buffer() {
     ng.extend(ng_block(6, &vec![0; 300_000], Some(0xffff_fff0)));
     for bytes in [legacy, ng] {
         let mut result = (0, None);
-        let peak = peak_during(|| result = read(&bytes));
+        let ((), peak) = peak_during(|| result = read(&bytes));
         assert_eq!(result.0, 1);
         assert!(result.1.unwrap().contains("claims 42949"));
         assert!(peak < MIB, "peak {peak} bytes");
@@ -143,7 +88,7 @@ fn blocks_without_packets_larger_than_the_buffer_are_not_buffered() {
     bytes.extend(ng_block(4, &vec![b'n'; 4 * MIB as usize], None));
     bytes.extend(epb(&[0; 60]));
     let mut result = (0, None);
-    let peak = peak_during(|| result = read(&bytes));
+    let ((), peak) = peak_during(|| result = read(&bytes));
     assert_eq!(result, (2, None));
     assert!(peak < MIB, "peak {peak} bytes");
 }
@@ -153,7 +98,7 @@ fn a_maximal_packet_grows_the_buffer_only_as_far_as_the_cap() {
     let mut bytes = pcap_header();
     bytes.extend(pcap_record(256 * 1024, &vec![1; 256 * 1024]));
     let mut result = (0, None);
-    let peak = peak_during(|| result = read(&bytes));
+    let ((), peak) = peak_during(|| result = read(&bytes));
     assert_eq!(result, (1, None));
     assert!(peak < MIB, "peak {peak} bytes");
 }

@@ -7,61 +7,16 @@
 //! Gives: failures if the pass's peak heap exceeds 64 MiB (DESIGN.md §6), or if a message is lost or its
 //! body is not kept without saying why.
 //!
-//! Counters are per thread, so tests running in parallel do not disturb each other.
+//! Counted per thread by `alloc_count` (tests running in parallel do not disturb each other).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::io::Read;
+mod alloc_count;
 
 use cwmp_doctor::apps::http::{BodyCut, Ending};
 use cwmp_doctor::cwmp::SoapOutcome;
 use cwmp_doctor::engine::analyze_reader;
+use std::io::Read;
 
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn note(delta: isize) {
-    let _ = LIVE.try_with(|live| {
-        live.set(live.get() + delta);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
-    });
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as isize);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as isize);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note(-(layout.size() as isize));
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(new_size as isize - layout.size() as isize);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Bytes allocated at the peak of `f`, above what was live before it.
-fn peak_during<T>(f: impl FnOnce() -> T) -> (T, isize) {
-    let before = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(before));
-    let out = f();
-    (out, PEAK.with(Cell::get) - before)
-}
-
-const MIB: isize = 1024 * 1024;
+use alloc_count::{MIB, peak_during};
 /// Connections sending a large body in order (connection ids 0..BODIES, in order of their SYNs).
 const BODIES: u32 = 2_000;
 /// Connections with a hole followed by out-of-order data.

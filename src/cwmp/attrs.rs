@@ -253,14 +253,7 @@ impl<'a> Builder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cwmp::build::build;
-    use crate::cwmp::tree::Doc;
-
-    fn parse(xml: &str) -> (Doc<'_>, Option<XmlError>, Vec<Quirk>) {
-        let mut q = Quirks::default();
-        let (doc, err) = build(xml, 0, &mut q);
-        (doc, err, q.into_vec())
-    }
+    use crate::cwmp::build::tests::parse;
 
     fn tag(attributes: &[String]) -> String {
         format!("<r {}/>", attributes.join(" "))

@@ -269,11 +269,12 @@ impl<'a> Builder<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::cwmp::tree::Ns;
 
-    fn parse(xml: &str) -> (Doc<'_>, Option<XmlError>, Vec<Quirk>) {
+    /// The tree of `xml`, the error that stopped it and the quirks met (also for `attrs`' tests).
+    pub(in crate::cwmp) fn parse(xml: &str) -> (Doc<'_>, Option<XmlError>, Vec<Quirk>) {
         let mut q = Quirks::default();
         let (doc, err) = build(xml, 0, &mut q);
         (doc, err, q.into_vec())

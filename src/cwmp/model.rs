@@ -19,8 +19,8 @@ use super::quirk::Quirk;
 /// from [`intern`]'s table instead of allocated once per message (a capture holds tens of thousands).
 pub type Name = Cow<'static, str>;
 
-/// The well-known namespaces and RPC names.
-const KNOWN: &[&str] = &[
+/// The well-known namespaces; the RPC names are [`super::rpc::KNOWN_RPCS`].
+const KNOWN_NAMESPACES: &[&str] = &[
     "http://schemas.xmlsoap.org/soap/envelope/",
     "http://www.w3.org/2003/05/soap-envelope",
     "urn:dslforum-org:cwmp-1-0",
@@ -28,47 +28,15 @@ const KNOWN: &[&str] = &[
     "urn:dslforum-org:cwmp-1-2",
     "urn:dslforum-org:cwmp-1-3",
     "urn:dslforum-org:cwmp-1-4",
-    "Inform",
-    "InformResponse",
-    "GetRPCMethods",
-    "GetRPCMethodsResponse",
-    "GetParameterValues",
-    "GetParameterValuesResponse",
-    "SetParameterValues",
-    "SetParameterValuesResponse",
-    "GetParameterNames",
-    "GetParameterNamesResponse",
-    "GetParameterAttributes",
-    "GetParameterAttributesResponse",
-    "SetParameterAttributes",
-    "SetParameterAttributesResponse",
-    "AddObject",
-    "AddObjectResponse",
-    "DeleteObject",
-    "DeleteObjectResponse",
-    "Download",
-    "DownloadResponse",
-    "Upload",
-    "UploadResponse",
-    "Reboot",
-    "RebootResponse",
-    "FactoryReset",
-    "FactoryResetResponse",
-    "TransferComplete",
-    "TransferCompleteResponse",
-    "AutonomousTransferComplete",
-    "AutonomousTransferCompleteResponse",
-    "ScheduleInform",
-    "ScheduleInformResponse",
-    "Fault",
 ];
 
 /// `s` as a [`Name`]: borrowed when it is a well-known value, owned otherwise.
 pub fn intern(s: &str) -> Name {
-    match KNOWN.iter().find(|k| **k == s) {
-        Some(k) => Cow::Borrowed(k),
-        None => Cow::Owned(s.to_string()),
-    }
+    let known = KNOWN_NAMESPACES
+        .iter()
+        .chain(super::rpc::KNOWN_RPCS)
+        .chain(&["Fault"]);
+    crate::interned::known_or_owned(known, s)
 }
 
 /// What one HTTP body turned out to be.

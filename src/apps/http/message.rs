@@ -149,10 +149,7 @@ pub const COMMON_FIELDS: &[&str] = &[
 /// `name` as a [`FieldName`]: borrowed when it is spelled as in [`COMMON_FIELDS`], owned otherwise
 /// (a report shows a header as the capture spells it).
 pub fn field_name(name: &str) -> FieldName {
-    match COMMON_FIELDS.iter().find(|c| **c == name) {
-        Some(c) => Cow::Borrowed(c),
-        None => Cow::Owned(name.to_string()),
-    }
+    crate::interned::known_or_owned(COMMON_FIELDS, name)
 }
 
 impl HttpMessage {
