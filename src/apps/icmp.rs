@@ -129,14 +129,7 @@ impl IcmpFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::Timestamp;
-
-    fn at(frame: u64) -> At {
-        At {
-            frame,
-            ts: Timestamp::new(frame as i64, 0),
-        }
-    }
+    use crate::flows::At;
 
     fn icmp(kind: IcmpKind, icmp_type: u8, code: u8) -> IcmpMessage<'static> {
         IcmpMessage {
@@ -154,19 +147,19 @@ mod tests {
         let dns: IpAddr = "8.8.8.8".parse().unwrap();
         let mut f = IcmpFacts::default();
         f.message(
-            at(1),
+            At::test(1),
             cpe,
             dns,
             &icmp(IcmpKind::EchoRequest { id: 1, seq: 1 }, 8, 0),
         );
         f.message(
-            at(2),
+            At::test(2),
             dns,
             cpe,
             &icmp(IcmpKind::EchoReply { id: 1, seq: 1 }, 0, 0),
         );
         f.message(
-            at(3),
+            At::test(3),
             cpe,
             dns,
             &icmp(IcmpKind::EchoRequest { id: 1, seq: 2 }, 8, 0),
@@ -174,8 +167,8 @@ mod tests {
         let flows = f.echo_flows();
         assert_eq!(flows.len(), 1);
         assert_eq!((flows[0].requests, flows[0].replies), (2, 1));
-        assert_eq!(flows[0].first_reply, Some(at(2)));
-        assert_eq!(flows[0].last_request, at(3));
+        assert_eq!(flows[0].first_reply, Some(At::test(2)));
+        assert_eq!(flows[0].last_request, At::test(3));
     }
 
     #[test]
@@ -184,13 +177,13 @@ mod tests {
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         let mut f = IcmpFacts::default();
         f.message(
-            at(1),
+            At::test(1),
             a,
             b,
             &icmp(IcmpKind::EchoReply { id: 1, seq: 1 }, 0, 0),
         );
         f.message(
-            at(2),
+            At::test(2),
             b,
             a,
             &icmp(IcmpKind::Unreachable { original: None }, 3, 3),
@@ -206,7 +199,7 @@ mod tests {
         for i in 0..(MAX_ECHO_FLOWS as u32 + 5) {
             let dst = IpAddr::from(i.to_be_bytes());
             f.message(
-                at(1),
+                At::test(1),
                 "10.0.0.1".parse().unwrap(),
                 dst,
                 &icmp(IcmpKind::EchoRequest { id: 0, seq: 0 }, 8, 0),

@@ -9,12 +9,13 @@
 
 use crate::checks::auth::made_with_password;
 use crate::checks::connect::handshake_evidence;
-use crate::checks::evidence::header;
+use crate::checks::evidence::{duration, header};
 use crate::checks::{Ctx, Evidence, Verdict};
 use crate::config::UrlParts;
+use crate::flows::At;
 use crate::flows::ConnFacts;
 use crate::sessions::connreq::{ConnRequest, CrFailure, CrState};
-use crate::sessions::cwmp::Outcome;
+use crate::sessions::cwmp::{CwmpSession, Outcome};
 use crate::sessions::cwmp_table::State;
 use crate::sessions::exchange::{RESPONSE_TIMEOUT_SECS, Silence};
 use crate::sessions::url::Reach;
@@ -251,35 +252,54 @@ pub fn inform(ctx: &Ctx<'_>) -> Verdict {
     let accepted = ctx
         .msg(cr.hits[last].response.expect("accepted has a response"))
         .at();
-    let mut ev = hit_evidence(ctx, cr, last);
-    let Some(s) = cr.session.map(|i| &ctx.sessions.cwmp[i]) else {
+    let ev = hit_evidence(ctx, cr, last);
+    let session = cr.session.map(|i| &ctx.sessions.cwmp[i]);
+    triggered(ctx, session, accepted, "connection request", ev)
+}
+
+/// `cr.inform`'s verdict on the session a connection request (`what`, answered or sent at `asked`)
+/// should have triggered: its Inform with `6 CONNECTION REQUEST` and how long after it came, whether
+/// the ACS answered it — or, without one, whether the capture went on long enough to expect it.
+pub(super) fn triggered(
+    ctx: &Ctx<'_>,
+    session: Option<&CwmpSession>,
+    asked: At,
+    what: &str,
+    mut ev: Vec<Evidence>,
+) -> Verdict {
+    let Some(s) = session else {
         let left = ctx
             .facts
             .capture
             .last_ts
-            .map_or(0.0, |t| t.seconds_since(accepted.ts));
+            .map_or(0.0, |t| t.seconds_since(asked.ts));
         if left < RESPONSE_TIMEOUT_SECS {
             return Verdict::warn(
                 "capture-ended",
-                format!("no 6 CONNECTION REQUEST Inform yet, but the capture ends {left:.0} s after the request"),
+                format!("no 6 CONNECTION REQUEST Inform yet, but the capture ends {left:.0} s after the {what}"),
             )
             .with(ev);
         }
-        return Verdict::fail("no-session", "the router accepted the connection request but sent no Inform with 6 CONNECTION REQUEST")
-            .with(ev);
+        return Verdict::fail(
+            "no-session",
+            format!("no Inform with 6 CONNECTION REQUEST followed the {what}"),
+        )
+        .with(ev);
     };
-    let inform = s.inform(ctx.facts).expect("linked sessions have an Inform");
-    let after = inform.http.first.ts.seconds_since(accepted.ts);
+    let inform = s
+        .inform(ctx.facts)
+        .expect("a triggered session has an Inform");
+    let after = duration(inform.http.first.ts.seconds_since(asked.ts));
     ev.push(Evidence::message(
         ctx,
         inform,
-        &format!(
-            "{} after the connection request",
-            crate::checks::evidence::duration(after)
-        ),
+        &format!("{after} after the {what}"),
     ));
     if s.steps.iter().any(|st| st.to == State::CpeTurn) {
-        Verdict::pass(format!("the router sent an Inform with 6 CONNECTION REQUEST {} later and got an InformResponse", crate::checks::evidence::duration(after))).with(ev)
+        Verdict::pass(format!(
+            "the {what} was followed {after} later by an Inform with 6 CONNECTION REQUEST that got its InformResponse"
+        ))
+        .with(ev)
     } else {
         Verdict::fail(
             "no-response",

@@ -15,8 +15,6 @@ use crate::apps::stun::StunMessage;
 use crate::apps::udp_cr::UdpConnectionRequest;
 use crate::checks::{Ctx, Evidence, Verdict};
 use crate::facts::Datagram;
-use crate::sessions::cwmp_table::State;
-use crate::sessions::exchange::RESPONSE_TIMEOUT_SECS;
 
 /// The first STUN binding request from `cpe` asking for UDP connection requests.
 pub fn stun_binding<'f>(ctx: &Ctx<'f>, cpe: IpAddr) -> Option<&'f Datagram<StunMessage>> {
@@ -134,7 +132,7 @@ pub fn auth(ctx: &Ctx<'_>) -> Option<Verdict> {
 /// `cr.inform` for a UDP request: the session with `6 CONNECTION REQUEST` that followed it.
 pub fn inform(ctx: &Ctx<'_>) -> Option<Verdict> {
     let d = udp_only(ctx)?;
-    let mut ev = vec![request_evidence(ctx, d)];
+    let ev = vec![request_evidence(ctx, d)];
     let session = ctx.sessions.of_cpe(d.dst.ip()).find(|s| {
         s.first_message()
             .is_some_and(|i| ctx.msg(i).at().frame > d.at.frame)
@@ -142,41 +140,13 @@ pub fn inform(ctx: &Ctx<'_>) -> Option<Verdict> {
                 .and_then(|m| m.envelope()?.inform())
                 .is_some_and(|i| i.events.iter().any(|e| e.code.starts_with("6 ")))
     });
-    let Some(s) = session else {
-        let left = ctx
-            .facts
-            .capture
-            .last_ts
-            .map_or(0.0, |t| t.seconds_since(d.at.ts));
-        return Some(if left < RESPONSE_TIMEOUT_SECS {
-            Verdict::warn("capture-ended", format!("no 6 CONNECTION REQUEST Inform yet; the capture ends {left:.0} s after the UDP request")).with(ev)
-        } else {
-            Verdict::fail(
-                "no-session",
-                "no Inform with 6 CONNECTION REQUEST followed the UDP connection request",
-            )
-            .with(ev)
-        });
-    };
-    let inform = s.inform(ctx.facts).expect("found by its Inform");
-    let after = inform.http.first.ts.seconds_since(d.at.ts);
-    ev.push(Evidence::message(
+    Some(super::connreq::triggered(
         ctx,
-        inform,
-        &format!(
-            "{} after the UDP connection request",
-            crate::checks::evidence::duration(after)
-        ),
-    ));
-    Some(if s.steps.iter().any(|st| st.to == State::CpeTurn) {
-        Verdict::pass(format!("the UDP connection request was followed {} later by a 6 CONNECTION REQUEST session that got its InformResponse", crate::checks::evidence::duration(after))).with(ev)
-    } else {
-        Verdict::fail(
-            "no-response",
-            "the 6 CONNECTION REQUEST Inform got no InformResponse (see the session checks)",
-        )
-        .with(ev)
-    })
+        session,
+        d.at,
+        "UDP connection request",
+        ev,
+    ))
 }
 
 #[cfg(test)]

@@ -314,6 +314,7 @@ impl Assembler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flows::At;
 
     /// What a test sees: text for data (with carrying and triggering frames), gaps and FINs.
     #[derive(Debug, PartialEq, Eq)]
@@ -321,13 +322,6 @@ mod tests {
         Data(String, u64, u64),
         Gap(u64, u64),
         Fin(u64),
-    }
-
-    fn at(frame: u64) -> At {
-        At {
-            frame,
-            ts: Timestamp::new(frame as i64, 0),
-        }
     }
 
     /// Feeds (seq, payload, fin, frame) segments after a SYN with ISN 999 (first byte is seq 1000).
@@ -343,9 +337,14 @@ mod tests {
         a.syn(999);
         let mut seen = Vec::new();
         for &(seq, data, fin, frame) in segments {
-            a.segment(seq, data.as_bytes(), fin, at(frame), budget, &mut |d| {
-                seen.push(seen_of(d))
-            });
+            a.segment(
+                seq,
+                data.as_bytes(),
+                fin,
+                At::test(frame),
+                budget,
+                &mut |d| seen.push(seen_of(d)),
+            );
         }
         (seen, a)
     }
@@ -488,12 +487,12 @@ mod tests {
         let budget = &mut PendingBudget::default();
         a.syn(u32::MAX - 2);
         let mut got = Vec::new();
-        a.segment(u32::MAX - 1, b"ab", false, at(1), budget, &mut |d| {
+        a.segment(u32::MAX - 1, b"ab", false, At::test(1), budget, &mut |d| {
             if let Delivery::Data { bytes, .. } = d {
                 got.extend_from_slice(bytes)
             }
         });
-        a.segment(0, b"cd", false, at(2), budget, &mut |d| {
+        a.segment(0, b"cd", false, At::test(2), budget, &mut |d| {
             if let Delivery::Data { bytes, .. } = d {
                 got.extend_from_slice(bytes)
             }
@@ -506,7 +505,7 @@ mod tests {
         let mut a = Assembler::default();
         let budget = &mut PendingBudget::default();
         let mut got = Vec::new();
-        a.segment(5000, b"HTTP/1.1", false, at(7), budget, &mut |d| {
+        a.segment(5000, b"HTTP/1.1", false, At::test(7), budget, &mut |d| {
             if let Delivery::Data { bytes, .. } = d {
                 got.extend_from_slice(bytes)
             }
@@ -522,7 +521,7 @@ mod tests {
         a.syn(10);
         a.syn(10);
         let mut got = Vec::new();
-        a.segment(11, b"x", false, at(3), budget, &mut |d| {
+        a.segment(11, b"x", false, At::test(3), budget, &mut |d| {
             if let Delivery::Data { bytes, .. } = d {
                 got.extend_from_slice(bytes)
             }
@@ -556,7 +555,7 @@ mod tests {
         assert_eq!(a.stats.gaps, 0);
         assert_eq!(budget.used(), 2 * segment_cost(4));
         let mut later = Vec::new();
-        a.segment(1002, b"cd", false, at(6), &mut budget, &mut |d| {
+        a.segment(1002, b"cd", false, At::test(6), &mut budget, &mut |d| {
             later.push(seen_of(d))
         });
         assert_eq!(
@@ -577,7 +576,7 @@ mod tests {
             &[(1003, "def", false, 4), (1009, "jkl", false, 5)],
         );
         assert_eq!(budget.used(), 2 * segment_cost(3));
-        a.segment(1000, b"abc", false, at(6), &mut budget, &mut |_| {});
+        a.segment(1000, b"abc", false, At::test(6), &mut budget, &mut |_| {});
         assert_eq!(budget.used(), segment_cost(3), "delivered: released");
         a.flush(7, &mut budget, &mut |_| {});
         assert_eq!(budget.used(), 0, "given up at the end: released");

@@ -21,6 +21,17 @@ pub struct At {
     pub ts: Timestamp,
 }
 
+impl At {
+    /// Frame `frame` at `frame` seconds: a tests' shorthand.
+    #[cfg(test)]
+    pub fn test(frame: u64) -> At {
+        At {
+            frame,
+            ts: Timestamp::new(frame as i64, 0),
+        }
+    }
+}
+
 /// How we know which side opened the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RoleSource {
@@ -174,13 +185,7 @@ impl ConnFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(frame: u64) -> At {
-        At {
-            frame,
-            ts: Timestamp::new(frame as i64, 0),
-        }
-    }
+    use crate::flows::At;
 
     fn flags(syn: bool, ack: bool, fin: bool, rst: bool) -> TcpFlags {
         TcpFlags {
@@ -200,17 +205,17 @@ mod tests {
     fn handshake_with_retransmitted_syn_is_recorded_frame_by_frame() {
         let cpe = addr("203.0.113.7:50001");
         let acs = addr("198.51.100.20:7547");
-        let mut c = ConnFacts::new(0, cpe, acs, flags(true, false, false, false), at(1));
-        c.observe(0, flags(true, false, false, false), 0, at(1));
-        c.observe(0, flags(true, false, false, false), 0, at(2));
-        c.observe(1, flags(true, true, false, false), 0, at(3));
-        c.observe(0, flags(false, true, false, false), 0, at(4));
+        let mut c = ConnFacts::new(0, cpe, acs, flags(true, false, false, false), At::test(1));
+        c.observe(0, flags(true, false, false, false), 0, At::test(1));
+        c.observe(0, flags(true, false, false, false), 0, At::test(2));
+        c.observe(1, flags(true, true, false, false), 0, At::test(3));
+        c.observe(0, flags(false, true, false, false), 0, At::test(4));
         assert_eq!((c.client, c.server, c.roles), (cpe, acs, RoleSource::Syn));
         assert_eq!(c.syn_count, 2);
-        assert_eq!(c.syn_first, Some(at(1)));
-        assert_eq!(c.syn_last, Some(at(2)));
-        assert_eq!(c.syn_ack, Some(at(3)));
-        assert_eq!(c.established, Some(at(4)));
+        assert_eq!(c.syn_first, Some(At::test(1)));
+        assert_eq!(c.syn_last, Some(At::test(2)));
+        assert_eq!(c.syn_ack, Some(At::test(3)));
+        assert_eq!(c.established, Some(At::test(4)));
         assert!(c.handshake_done());
         assert!(!c.start_missed);
     }
@@ -219,7 +224,7 @@ mod tests {
     fn a_connection_first_seen_at_its_syn_ack_has_the_roles_the_right_way_round() {
         let acs = addr("198.51.100.20:7547");
         let cpe = addr("203.0.113.7:50001");
-        let c = ConnFacts::new(0, acs, cpe, flags(true, true, false, false), at(1));
+        let c = ConnFacts::new(0, acs, cpe, flags(true, true, false, false), At::test(1));
         assert_eq!(
             (c.client, c.server, c.roles),
             (cpe, acs, RoleSource::SynAck)
@@ -230,15 +235,15 @@ mod tests {
     fn reset_and_fins_say_who_sent_them() {
         let a = addr("10.0.0.1:40000");
         let b = addr("10.0.0.2:80");
-        let mut c = ConnFacts::new(0, a, b, flags(true, false, false, false), at(1));
-        c.observe(1, flags(false, true, true, false), 0, at(5));
+        let mut c = ConnFacts::new(0, a, b, flags(true, false, false, false), At::test(1));
+        c.observe(1, flags(false, true, true, false), 0, At::test(5));
         assert!(!c.closed());
-        c.observe(1, flags(false, false, false, true), 0, at(6));
-        assert_eq!(c.fin, [None, Some(at(5))]);
+        c.observe(1, flags(false, false, false, true), 0, At::test(6));
+        assert_eq!(c.fin, [None, Some(At::test(5))]);
         assert_eq!(
             c.rst,
             Some(Reset {
-                at: at(6),
+                at: At::test(6),
                 from_client: false
             })
         );
@@ -249,8 +254,8 @@ mod tests {
     fn a_mid_stream_start_is_marked_and_roles_can_be_swapped_by_content() {
         let srv = addr("198.51.100.20:7547");
         let cli = addr("203.0.113.7:50001");
-        let mut c = ConnFacts::new(3, srv, cli, flags(false, true, false, false), at(9));
-        c.observe(0, flags(false, true, false, false), 120, at(9));
+        let mut c = ConnFacts::new(3, srv, cli, flags(false, true, false, false), At::test(9));
+        c.observe(0, flags(false, true, false, false), 120, At::test(9));
         assert!(c.start_missed);
         assert_eq!(c.roles, RoleSource::FirstSender);
         c.swap_roles(RoleSource::Content);

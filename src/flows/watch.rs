@@ -150,21 +150,15 @@ impl Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(frame: u64) -> At {
-        At {
-            frame,
-            ts: Timestamp::new(frame as i64, 0),
-        }
-    }
+    use crate::flows::At;
 
     #[test]
     fn holds_a_request_line_written_in_pieces_and_replays_it_with_its_frames() {
         let budget = &mut PendingBudget::default();
         let mut w = Watch::default();
         w.syn(0, 99);
-        w.segment(0, 100, b"P", false, at(4), budget);
-        w.segment(0, 101, b"OS", false, at(5), budget);
+        w.segment(0, 100, b"P", false, At::test(4), budget);
+        w.segment(0, 101, b"OS", false, At::test(5), budget);
         assert_eq!(w.prefix(0), b"POS");
         let mut seen = Vec::new();
         let asm = w.replay(&mut |dir, d| {
@@ -189,12 +183,12 @@ mod tests {
     fn restart_forgets_a_direction_and_swap_exchanges_them() {
         let budget = &mut PendingBudget::default();
         let mut w = Watch::default();
-        w.segment(1, 500, b"body", false, at(2), budget);
+        w.segment(1, 500, b"body", false, At::test(2), budget);
         w.swap();
         assert_eq!(w.prefix(0), b"body");
         w.restart(0, budget);
         assert!(w.prefix(0).is_empty());
-        w.segment(0, 9000, b"GET", false, at(3), budget);
+        w.segment(0, 9000, b"GET", false, At::test(3), budget);
         assert_eq!(w.prefix(0), b"GET");
     }
 
@@ -204,8 +198,8 @@ mod tests {
         let mut w = Watch::default();
         w.syn(0, 99);
         w.syn(1, 499);
-        w.segment(0, 110, b"later", false, at(3), budget);
-        w.segment(1, 510, b"later", false, at(4), budget);
+        w.segment(0, 110, b"later", false, At::test(3), budget);
+        w.segment(1, 510, b"later", false, At::test(4), budget);
         assert!(w.prefix(0).is_empty(), "waiting behind a hole");
         assert!(budget.used() > 0);
         w.restart(1, budget);

@@ -84,6 +84,7 @@ impl HttpConn {
 mod tests {
     use super::*;
     use crate::decode::TcpFlags;
+    use crate::flows::At;
     use crate::time::Timestamp;
 
     fn conn() -> ConnFacts {
@@ -96,15 +97,8 @@ mod tests {
             "203.0.113.7:50001".parse().unwrap(),
             "198.51.100.20:7547".parse().unwrap(),
             flags,
-            at(1),
+            At::test(1),
         )
-    }
-
-    fn at(frame: u64) -> At {
-        At {
-            frame,
-            ts: Timestamp::new(frame as i64, 0),
-        }
     }
 
     /// Feeds (from_client, bytes, frame) deliveries; `None` bytes = a FIN, `Some(b"")` never used.
@@ -300,11 +294,14 @@ mod tests {
         let mut f = Feed::new();
         f.data(true, "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc", 2)
             .fin(true, 3);
-        assert_eq!(f.messages()[0].ending, Ending::ClosedEarly { at: at(3) });
+        assert_eq!(
+            f.messages()[0].ending,
+            Ending::ClosedEarly { at: At::test(3) }
+        );
 
         let mut f = Feed::new();
         f.c.rst = Some(crate::flows::Reset {
-            at: at(9),
+            at: At::test(9),
             from_client: false,
         });
         f.data(
@@ -313,7 +310,10 @@ mod tests {
             8,
         );
         f.close();
-        assert_eq!(f.messages()[0].ending, Ending::ResetEarly { at: at(9) });
+        assert_eq!(
+            f.messages()[0].ending,
+            Ending::ResetEarly { at: At::test(9) }
+        );
         assert_eq!(f.messages()[0].last.frame, 8);
     }
 
