@@ -39,18 +39,31 @@ impl UrlParts {
             scheme: u.scheme().to_string(),
             ip: host.parse().ok(),
             port: u.port_or_known_default()?,
-            path: u.path().to_string(),
+            path: match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            },
             host,
         })
     }
 
-    /// `scheme://host:port/path`, brackets around IPv6 hosts.
+    /// `scheme://host[:port]/path[?query]`, brackets around IPv6 hosts, the port only when it is not
+    /// the scheme's default (as the engineer would write the URL on the router's page).
     pub fn display(&self) -> String {
         let host = match self.ip {
             Some(std::net::IpAddr::V6(_)) => format!("[{}]", self.host),
             _ => self.host.clone(),
         };
-        format!("{}://{}:{}{}", self.scheme, host, self.port, self.path)
+        let default = matches!(
+            (self.scheme.as_str(), self.port),
+            ("http", 80) | ("https", 443)
+        );
+        let port = if default {
+            String::new()
+        } else {
+            format!(":{}", self.port)
+        };
+        format!("{}://{host}{port}{}", self.scheme, self.path)
     }
 }
 
@@ -65,9 +78,14 @@ mod tests {
             (u.scheme.as_str(), u.host.as_str(), u.port, u.path.as_str()),
             ("https", "acs.isp.example", 443, "/acs")
         );
-        assert_eq!(u.display(), "https://acs.isp.example:443/acs");
+        assert_eq!(u.display(), "https://acs.isp.example/acs");
         let v6 = UrlParts::parse("http://[2001:db8::1]:7547/").unwrap();
         assert_eq!(v6.display(), "http://[2001:db8::1]:7547/");
+        let q = UrlParts::parse("http://acs.isp.example:80/acs?x=1").unwrap();
+        assert_eq!(
+            (q.path.as_str(), q.display()),
+            ("/acs?x=1", "http://acs.isp.example/acs?x=1".into())
+        );
         assert!(UrlParts::parse("acs.isp.example").is_none());
     }
 }

@@ -26,6 +26,29 @@ pub fn from_live(v: &LiveVerdict) -> Verdict {
     }))
 }
 
+/// The skip of a check that `--live` alone did not probe, saying what would let it judge: the ACS
+/// probes need `--acs-url`, the connection-request probes `--cpe-url`, and the router's own traffic
+/// (its Informs, sessions, configuration) can only be seen in a capture.
+pub fn not_probed(id: &str) -> Verdict {
+    let needs = match id {
+        "acs.dns" | "acs.ping" | "acs.connect" | "acs.tls" | "cwmp.url" => {
+            "give --acs-url to probe the ACS"
+        }
+        "cwmp.credentials" => {
+            "give --acs-url, --acs-username and --acs-password(-env) to test the credentials"
+        }
+        "session.inform-response" => {
+            "give --acs-url with --emulate-inform to send an Inform (it may create a device record)"
+        }
+        "cr.connect" | "cr.challenge" | "cr.auth" => {
+            "give --cpe-url (the router's ConnectionRequestURL) to send a connection request"
+        }
+        "compare.baseline" => "needs --pcap and --baseline good.pcap",
+        _ => "needs a capture (--pcap): a live probe cannot see the router's own traffic",
+    };
+    Verdict::skip("not-probed", format!("not probed: {needs}"))
+}
+
 /// How bad a status is, to pick the worse of two.
 fn severity(s: Status) -> u8 {
     match s {
@@ -117,5 +140,16 @@ mod tests {
         );
         assert_eq!((v.status, v.mode), (Status::Fail, "refused"));
         assert_eq!(combine(None, None).status, Status::Skip);
+    }
+
+    #[test]
+    fn a_check_live_did_not_probe_says_which_option_would_let_it_judge() {
+        let why = |id| not_probed(id).summary;
+        assert!(why("acs.connect").contains("--acs-url"));
+        assert!(why("cwmp.credentials").contains("--acs-username"));
+        assert!(why("session.inform-response").contains("--emulate-inform"));
+        assert!(why("cr.auth").contains("--cpe-url"));
+        assert!(why("session.complete").contains("needs a capture"));
+        assert_eq!(not_probed("wan.dial").status, Status::Skip);
     }
 }

@@ -17,6 +17,7 @@ pub const APPLY_MODES: &[&str] = &[
     "fault",
     "transfer-failed",
     "no-answer",
+    "key-not-kept",
     "no-evidence",
 ];
 
@@ -147,10 +148,17 @@ fn judge_answer(answer: &Message) -> Result<String, (&'static str, String)> {
 pub fn apply(ctx: &Ctx<'_>) -> Verdict {
     let mut done: Vec<Evidence> = Vec::new();
     let mut failed: Option<(&'static str, String, Vec<Evidence>)> = None;
-    for s in &ctx.sessions.cwmp {
+    let mut keyed: Vec<Keyed<'_>> = Vec::new();
+    for (si, s) in ctx.sessions.cwmp.iter().enumerate() {
         for (i, ex) in s.exchanges.iter().enumerate() {
+            // A TransferComplete the ACS answered with a Fault (8005: retry) is sent again; the
+            // retry is the one that counts.
+            let refused = ex
+                .response
+                .is_some_and(|r| ctx.msg(r).rpc() == Some("Fault"));
             if let Req::CpeRequest(name) = &ex.req
                 && name == "TransferComplete"
+                && !refused
             {
                 let m = ctx.msg(ex.request);
                 if let Some(RpcDetail::TransferComplete {
@@ -195,11 +203,18 @@ pub fn apply(ctx: &Ctx<'_>) -> Verdict {
                 .filter(|n| matches!(n.req, Req::CpeAnswer(_)))
                 .map(|n| ctx.msg(n.request));
             match answer.map(judge_answer) {
-                Some(Ok(text)) => done.push(Evidence::message(
-                    ctx,
-                    answer.expect("some"),
-                    &format!("{asked} → {text}"),
-                )),
+                Some(Ok(text)) => {
+                    let answer = answer.expect("some");
+                    if let Some(key) = parameter_key(request) {
+                        keyed.push(Keyed {
+                            session: si,
+                            key,
+                            request,
+                            answer,
+                        });
+                    }
+                    done.push(Evidence::message(ctx, answer, &format!("{asked} → {text}")));
+                }
                 Some(Err((mode, text))) => {
                     let ev = vec![
                         Evidence::message(ctx, request, &asked),
@@ -220,6 +235,9 @@ pub fn apply(ctx: &Ctx<'_>) -> Verdict {
     if let Some((mode, summary, ev)) = failed {
         return Verdict::fail(mode, summary).with(ev).with(done);
     }
+    if let Some(v) = key_not_kept(ctx, &keyed) {
+        return v.with(done);
+    }
     if done.is_empty() {
         return Verdict::skip(
             "no-evidence",
@@ -235,4 +253,62 @@ pub fn apply(ctx: &Ctx<'_>) -> Verdict {
         if n == 1 { "" } else { "s" }
     ))
     .with(done)
+}
+
+/// A change the router said it made, with the ParameterKey the ACS gave it.
+struct Keyed<'f> {
+    session: usize,
+    key: &'f str,
+    request: &'f Message,
+    answer: &'f Message,
+}
+
+/// The non-empty ParameterKey of a SetParameterValues, AddObject or DeleteObject.
+fn parameter_key(request: &Message) -> Option<&str> {
+    match &request.envelope()?.rpc()?.detail {
+        RpcDetail::SetParameterValues { parameter_key, .. }
+        | RpcDetail::AddObject { parameter_key, .. }
+        | RpcDetail::DeleteObject { parameter_key, .. } => {
+            parameter_key.as_deref().filter(|k| !k.is_empty())
+        }
+        _ => None,
+    }
+}
+
+/// The router sets `ManagementServer.ParameterKey` to the key of the last change it applied successfully
+/// (tr069-facts.md §6), so the next Inform that reports it shows whether that change survived — a
+/// Status 1 change followed by a reboot that lost it is the FAQ II.IV "configuration did not take effect".
+fn key_not_kept(ctx: &Ctx<'_>, keyed: &[Keyed<'_>]) -> Option<Verdict> {
+    let sessions = &ctx.sessions.cwmp;
+    keyed.iter().enumerate().find_map(|(n, k)| {
+        let cpe = sessions[k.session].cpe;
+        // Only the device's last keyed change before the Inform is expected to show.
+        let next_change = keyed[n + 1..]
+            .iter()
+            .find(|o| sessions[o.session].cpe == cpe)
+            .map_or(usize::MAX, |o| o.session);
+        // A later change in the same session supersedes this one: the range is then empty.
+        let (inform, reported) = sessions
+            .get(k.session + 1..next_change.min(sessions.len()).max(k.session + 1))?
+            .iter()
+            .filter(|s| s.cpe == cpe)
+            .filter_map(|s| s.inform(ctx.facts))
+            .find_map(|m| {
+                let params = &m.envelope()?.inform()?.params;
+                let p = params.iter().find(|p| p.name.ends_with("ManagementServer.ParameterKey"))?;
+                Some((m, p.value.as_str()))
+            })?;
+        (reported != k.key).then(|| {
+            let text = format!(
+                "the router reported success for {} (ParameterKey {:?}) but its next Inform reports ParameterKey {reported:?}: the change may not have taken effect",
+                k.request.rpc().unwrap_or("the change"),
+                k.key
+            );
+            Verdict::warn("key-not-kept", text).with([
+                Evidence::message(ctx, k.request, &format!("ParameterKey {:?}", k.key)),
+                Evidence::message(ctx, k.answer, "success"),
+                Evidence::message(ctx, inform, &format!("ManagementServer.ParameterKey = {reported:?}")),
+            ])
+        })
+    })
 }

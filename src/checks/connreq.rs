@@ -51,6 +51,7 @@ pub const AUTH_MODES: &[&str] = &[
     "pass",
     "rejected",
     "wrong-password",
+    "reference-password",
     "busy",
     "no-answer",
     "no-credentials",
@@ -405,9 +406,14 @@ pub fn auth(ctx: &Ctx<'_>) -> Verdict {
     if let Some(password) = &ctx.config.cr_password
         && made_with_password(ctx.msg(h.request), password) == Some(false)
     {
+        // A router that accepts the ACS's Digest shares its password: only the reference value differs.
+        let (mode, told) = match h.status {
+            Some(s @ (200 | 204)) => ("reference-password", format!("; the router answered {s}")),
+            _ => ("wrong-password", String::new()),
+        };
         return Verdict::fail(
-            "wrong-password",
-            "the ACS's Digest was made with another password than --cr-password",
+            mode,
+            format!("the ACS's Digest was made with another password than --cr-password{told}"),
         )
         .with(ev);
     }

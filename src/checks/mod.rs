@@ -197,7 +197,10 @@ pub fn run_all(
                 let probed = live
                     .and_then(|l| l.verdicts.iter().find(|v| v.id == *id))
                     .map(combine::from_live);
-                combine::combine(ctx.map(|c| check(c)), probed)
+                match (ctx, probed) {
+                    (None, None) => combine::not_probed(id),
+                    (ctx, probed) => combine::combine(ctx.map(|c| check(c)), probed),
+                }
             } else {
                 Verdict::skip("not-selected", "not selected (--only)")
             };

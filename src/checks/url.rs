@@ -35,10 +35,11 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
         _ => String::new(),
     };
     let host = inform.http.header("Host").unwrap_or("").to_string();
-    // The Host header may omit the port; the connection shows it.
-    let host_port = if host
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+    // The Host header may omit the port; the connection shows it (80, plain HTTP's default, unwritten).
+    let host_port = if inform.http.dst.port() == 80
+        || host
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
     {
         host.clone()
     } else {
@@ -57,7 +58,11 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
         ))
         .with([ev]);
     };
+    // What differs, and whether it matters: a different scheme, port, server or path reaches another
+    // service (fail); the same address under another name, or a path differing only by a trailing
+    // slash, usually reaches the same one but is not what was configured (warn).
     let mut diffs = Vec::new();
+    let mut minor = Vec::new();
     if want.scheme != "http" {
         diffs.push(format!("scheme http instead of {}", want.scheme));
     }
@@ -73,28 +78,45 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
         .map_or(host.as_str(), |(h, _)| h)
         .trim_matches(['[', ']'])
         .to_ascii_lowercase();
-    let host_ok = seen_host == want.host
-        || want.ip == Some(inform.http.dst.ip())
+    let same_address = want.ip == Some(inform.http.dst.ip())
         || ctx.roles.is_acs_ip(inform.http.dst.ip())
             && want.ip.is_none()
             && seen_host.parse::<std::net::IpAddr>().is_ok();
-    if !host_ok {
-        diffs.push(format!("host {seen_host} instead of {}", want.host));
+    if seen_host != want.host {
+        let text = format!("host {seen_host} instead of {}", want.host);
+        if same_address {
+            minor.push(format!("{text} (the same address)"));
+        } else {
+            diffs.push(text);
+        }
     }
-    let path = target.split('?').next().unwrap_or("");
-    let path = path
+    let path = target
         .strip_prefix("http://")
-        .map_or(path, |rest| rest.find('/').map_or("/", |i| &rest[i..]));
-    if path.trim_end_matches('/') != want.path.trim_end_matches('/') {
-        diffs.push(format!("path {path} instead of {}", want.path));
+        .map_or(target.as_str(), |rest| {
+            rest.find('/').map_or("/", |i| &rest[i..])
+        });
+    if path != want.path {
+        let text = format!("path {path} instead of {}", want.path);
+        if path.trim_end_matches('/') == want.path.trim_end_matches('/') {
+            minor.push(text);
+        } else {
+            diffs.push(text);
+        }
     }
-    if diffs.is_empty() {
-        Verdict::pass(format!(
-            "the router uses the configured URL {}",
-            want.display()
-        ))
+    if diffs.is_empty() && minor.is_empty() {
+        Verdict::pass(format!("the router uses {seen_url}, the configured URL")).with([ev])
+    } else if diffs.is_empty() {
+        Verdict::warn(
+            "mismatch",
+            format!(
+                "the router uses {seen_url}, not quite {}: {}",
+                want.display(),
+                minor.join(", ")
+            ),
+        )
         .with([ev])
     } else {
+        diffs.extend(minor);
         Verdict::fail(
             "mismatch",
             format!(

@@ -61,10 +61,19 @@ fn verdict(out: &mut String, report: &Report) {
                 out.push_str(&format!("<p><strong>Next:</strong> {}</p>\n", esc(h)));
             }
         }
-        None if v == Status::Warn => {
-            out.push_str("<h2>Verdict: PASS with warnings</h2>\n<p>No check failed.</p>\n")
+        None => {
+            let word = if v == Status::Warn {
+                "PASS with warnings"
+            } else {
+                "PASS"
+            };
+            let line = report.no_failure_line();
+            out.push_str(&format!(
+                "<h2>Verdict: {word}</h2>\n<p>{}{}.</p>\n",
+                line[..1].to_uppercase(),
+                esc(&line[1..])
+            ))
         }
-        None => out.push_str("<h2>Verdict: PASS</h2>\n<p>No check failed.</p>\n"),
     }
     out.push_str("</section>\n");
 }

@@ -62,10 +62,17 @@ pub fn render(report: &Report) -> String {
                 out.push_str(&format!("> **Next:** {h}\n\n"));
             }
         }
-        None if report.verdict() == Status::Warn => {
-            out.push_str("**Verdict: PASS with warnings** — no check failed\n\n")
+        None => {
+            let word = if report.verdict() == Status::Warn {
+                "PASS with warnings"
+            } else {
+                "PASS"
+            };
+            out.push_str(&format!(
+                "**Verdict: {word}** — {}\n\n",
+                report.no_failure_line()
+            ))
         }
-        None => out.push_str("**Verdict: PASS** — no check failed\n\n"),
     }
     for a in &report.assumptions {
         out.push_str(&format!("- Assumed: {a}\n"));

@@ -98,6 +98,21 @@ impl Report {
         self.checks.iter().filter(|c| c.status == status).count()
     }
 
+    /// "no check failed (3 passed, 1 warned, 16 skipped)": a PASS made mostly of skips must say so.
+    pub fn no_failure_line(&self) -> String {
+        let parts: Vec<String> = [
+            (Status::Pass, "passed"),
+            (Status::Warn, "warned"),
+            (Status::Skip, "skipped"),
+        ]
+        .iter()
+        .map(|&(s, word)| (self.count(s), word))
+        .filter(|&(n, _)| n > 0)
+        .map(|(n, word)| format!("{n} {word}"))
+        .collect();
+        format!("no check failed ({})", parts.join(", "))
+    }
+
     /// Replaces every occurrence of each secret in every string of the report.
     pub fn scrub(&mut self, secrets: &[&str]) {
         let secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 3).collect();

@@ -102,7 +102,7 @@ pub fn render(report: &Report, color: bool) -> String {
             };
             line(
                 &mut out,
-                p.heading(&format!("Verdict: {word} — no check failed")),
+                p.heading(&format!("Verdict: {word} — {}", report.no_failure_line())),
             );
         }
     }

@@ -7,6 +7,7 @@ use crate::checks::{Ctx, Evidence, Status, Verdict};
 use crate::facts::Message;
 use crate::sessions::cwmp::{CwmpSession, Outcome};
 use crate::sessions::cwmp_table::{Failure, State};
+use crate::sessions::exchange::RESPONSE_TIMEOUT_SECS;
 
 use super::*;
 
@@ -21,6 +22,7 @@ pub const INFORM_RESPONSE_MODES: &[&str] = &[
     "closed",
     "unauthorized",
     "namespace-mismatch",
+    "late",
     "no-evidence",
     "capture-ended",
 ];
@@ -79,6 +81,29 @@ fn judge_inform_response(ctx: &Ctx<'_>, s: &CwmpSession) -> Verdict {
                 )
                 .with(evidence)
             };
+        }
+        let waited = r.at().ts.seconds_since(req.at().ts);
+        if waited >= RESPONSE_TIMEOUT_SECS {
+            // TR-069 lets the CPE count a request unanswered for 30 s as failed (tr069-facts.md §2);
+            // this router waited longer, others in the fleet will not.
+            let carried_on = s.steps.iter().any(|st| st.from == State::CpeTurn);
+            let took = crate::checks::evidence::duration(waited);
+            let v = if carried_on {
+                Verdict::warn(
+                    "late",
+                    format!(
+                        "the ACS answered the Inform only after {took}, beyond the 30 s a router may wait; this one waited"
+                    ),
+                )
+            } else {
+                Verdict::fail(
+                    "late",
+                    format!(
+                        "the ACS answered the Inform only after {took}, beyond the 30 s a router may wait, and the router gave up"
+                    ),
+                )
+            };
+            return v.with(evidence);
         }
         return Verdict::pass("the ACS answered the Inform with an InformResponse").with(evidence);
     }

@@ -7,8 +7,20 @@ use crate::checks::{Ctx, Evidence, Status, Verdict};
 use crate::facts::Message;
 use crate::sessions::cwmp::{CwmpSession, Outcome};
 use crate::sessions::cwmp_table::Failure;
+use crate::sessions::exchange::{Req, Resp};
 
 use super::*;
+
+/// Inform EventCodes that say the restart was asked for (tr069-facts.md §3).
+const REQUESTED_RESTART: &[&str] = &[
+    "M Reboot",
+    "M Download",
+    "M ScheduleDownload",
+    "7 TRANSFER COMPLETE",
+];
+
+/// ACS RPCs after which the router restarts.
+const RESTARTING_RPCS: &[&str] = &["Reboot", "FactoryReset", "Download", "ScheduleDownload"];
 
 pub const COMPLETE_MODES: &[&str] = &[
     "pass",
@@ -64,12 +76,35 @@ fn echoes_attributes(cookie: &str) -> bool {
 }
 
 fn judge_complete(ctx: &Ctx<'_>, s: &CwmpSession) -> Verdict {
-    let rpcs: Vec<String> = s
-        .exchanges
-        .iter()
-        .filter_map(|e| e.response.and_then(|r| ctx.msg(r).rpc().map(String::from)))
-        .filter(|r| r != "InformResponse")
-        .collect();
+    // The RPCs of the session: the ACS's requests, and the router's own (TransferComplete …); a
+    // request sent again after a Fault 8005 is counted, not listed twice.
+    let mut rpcs: Vec<String> = Vec::new();
+    let mut last: Option<(&str, usize)> = None;
+    for e in &s.exchanges {
+        let name = match (&e.req, &e.resp) {
+            (Req::CpeRequest(n), _) | (_, Resp::AcsRequest(n)) => n.as_str(),
+            _ => continue,
+        };
+        let by_router = matches!(e.req, Req::CpeRequest(_));
+        let label = |n: usize| {
+            let who = if by_router { "the router's " } else { "" };
+            if n == 1 {
+                format!("{who}{name}")
+            } else {
+                format!("{who}{name} ×{n}")
+            }
+        };
+        match last {
+            Some((prev, n)) if prev == name => {
+                *rpcs.last_mut().expect("pushed with last") = label(n + 1);
+                last = Some((name, n + 1));
+            }
+            _ => {
+                rpcs.push(label(1));
+                last = Some((name, 1));
+            }
+        }
+    }
     match &s.outcome {
         Outcome::Completed { end } => {
             let end_msg = ctx.msg(*end);
@@ -218,16 +253,34 @@ fn cookie_not_returned(ctx: &Ctx<'_>, s: &CwmpSession, failed: Option<usize>) ->
     )
 }
 
-/// A session that reached its InformResponse followed by an Inform from the same device carrying `1 BOOT`:
-/// the router restarted in between (after a Reboot RPC, a firmware download, or a crash).
+/// A session that reached its InformResponse followed by an Inform from the same device carrying `1 BOOT`
+/// that nothing in the capture asked for: the router restarted in between on its own (a crash, a power
+/// cut, a watchdog). A restart the ACS requested — `M Reboot`, a firmware `M Download`, `7 TRANSFER
+/// COMPLETE`, or a Reboot/FactoryReset/Download RPC in the earlier session (tr069-facts.md §3, §6) — is
+/// what config.apply judges.
 fn later_boot<'f>(ctx: &Ctx<'f>, s: &CwmpSession) -> Option<(&'f Message, &'f Message)> {
     let mine: Vec<&CwmpSession> = ctx.sessions.of_cpe(s.cpe).collect();
     mine.iter().enumerate().find_map(|(i, later)| {
         let inform = later.inform(ctx.facts)?;
-        if !events(inform).iter().any(|e| e.trim() == "1 BOOT") {
+        let codes = events(inform);
+        if !codes.iter().any(|e| e.trim() == "1 BOOT")
+            || codes.iter().any(|e| REQUESTED_RESTART.contains(&e.trim()))
+        {
             return None;
         }
         let earlier = mine[..i].iter().rev().find(|e| acknowledged(e))?;
+        let asked = earlier
+            .exchanges
+            .iter()
+            .filter_map(|e| e.response)
+            .any(|r| {
+                ctx.msg(r)
+                    .rpc()
+                    .is_some_and(|rpc| RESTARTING_RPCS.contains(&rpc))
+            });
+        if asked {
+            return None;
+        }
         let end = earlier
             .exchanges
             .last()
