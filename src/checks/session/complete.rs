@@ -1,8 +1,6 @@
 //! `session.complete` (FAQ I.3): the session ran to the ACS's empty 204 — or where it broke off, a
 //! cookie the router did not return, Set-Cookie attributes echoed back, a later `1 BOOT`.
 
-use std::net::IpAddr;
-
 use crate::checks::{Ctx, Evidence, Status, Verdict};
 use crate::facts::Message;
 use crate::sessions::cwmp::{CwmpSession, Outcome};
@@ -31,7 +29,7 @@ pub const COMPLETE_MODES: &[&str] = &[
 /// Every device is judged: one whose sessions never reached the InformResponse counts as a skip, so a
 /// second router stuck before its session could end is not hidden behind one that completed.
 pub fn complete(ctx: &Ctx<'_>) -> Verdict {
-    let judged: Vec<(IpAddr, Verdict)> = last_per_cpe(ctx, acknowledged)
+    let judged: Vec<(String, Verdict)> = last_per_cpe(ctx, acknowledged)
         .into_iter()
         .map(|(cpe, s)| match s {
             Some(s) => (cpe, judge_complete(ctx, s)),
@@ -221,7 +219,7 @@ fn cookie_not_returned(ctx: &Ctx<'_>, s: &CwmpSession, failed: Option<usize>) ->
 /// A session that reached its InformResponse followed by an Inform from the same device carrying `1 BOOT`:
 /// the router restarted in between (after a Reboot RPC, a firmware download, or a crash).
 fn later_boot<'f>(ctx: &Ctx<'f>, s: &CwmpSession) -> Option<(&'f Message, &'f Message)> {
-    let mine: Vec<&CwmpSession> = ctx.sessions.of_cpe(s.cpe).collect();
+    let mine: Vec<&CwmpSession> = ctx.sessions.of_device(&s.device).collect();
     mine.iter().enumerate().find_map(|(i, later)| {
         let inform = later.inform(ctx.facts)?;
         if !events(inform).iter().any(|e| e.trim() == "1 BOOT") {
