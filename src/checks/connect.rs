@@ -2,9 +2,7 @@
 //!
 //! Takes: the TCP connections to the ACS's endpoints and the ICMP errors about them. Gives: a verdict
 //! citing the SYNs (and their retransmissions), the SYN-ACK, the RST or the ICMP error that answered them;
-//! per device (client address), the worst device reported.
-
-use std::net::IpAddr;
+//! per device (its DeviceId, else its client address), the worst device reported.
 
 use crate::checks::devices::{group_by_device, worst};
 use crate::checks::{Ctx, Evidence, Verdict};
@@ -22,10 +20,11 @@ pub const CONNECT_MODES: &[&str] = &[
 /// one whose SYNs go unanswered must show), and the worst device is reported.
 pub fn connect(ctx: &Ctx<'_>) -> Verdict {
     let conns: Vec<&ConnFacts> = ctx.acs_conns().collect();
-    let judged: Vec<(IpAddr, Verdict)> = group_by_device(conns, |c| c.client.ip())
-        .into_iter()
-        .map(|(cpe, mine)| (cpe, judge(ctx, &mine)))
-        .collect();
+    let judged: Vec<(String, Verdict)> =
+        group_by_device(conns, |c| ctx.sessions.device_of_conn(c.id, c.client.ip()))
+            .into_iter()
+            .map(|(d, mine)| (d.label(mine[0].client.ip()), judge(ctx, &mine)))
+            .collect();
     worst(judged).unwrap_or_else(|| {
         Verdict::skip(
             "no-evidence",

@@ -17,6 +17,7 @@ use crate::flows::ConnFacts;
 use crate::sessions::connreq::{ConnRequest, CrFailure, CrState};
 use crate::sessions::cwmp::{CwmpSession, Outcome};
 use crate::sessions::cwmp_table::State;
+use crate::sessions::device::inform_device;
 use crate::sessions::exchange::{RESPONSE_TIMEOUT_SECS, Silence};
 use crate::sessions::url::Reach;
 
@@ -90,12 +91,12 @@ pub fn precondition(ctx: &Ctx<'_>) -> Verdict {
         _ => unreachable!("matched above"),
     };
     let done_ev = Evidence::message(ctx, end, "registration completed");
-    let Some(url) = ctx
-        .sessions
-        .cr_urls
-        .iter()
-        .rev()
-        .find(|u| ctx.msg(u.message).http.src.ip() == done.cpe)
+    // The URL the registered device reported: by its DeviceId first (routers behind one NAT address
+    // share the address), then by its address.
+    let urls = || ctx.sessions.cr_urls.iter().rev();
+    let Some(url) = urls()
+        .find(|u| inform_device(ctx.msg(u.message)).as_ref() == Some(&done.device))
+        .or_else(|| urls().find(|u| ctx.msg(u.message).http.src.ip() == done.cpe))
         .or(ctx.sessions.cr_urls.last())
     else {
         if done.informs.is_empty() {

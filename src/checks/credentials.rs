@@ -4,10 +4,8 @@
 //! per device; the worst device is reported.
 
 use crate::checks::auth::{auth_user, made_with_password};
-use crate::checks::evidence::header;
-use std::net::IpAddr;
-
 use crate::checks::devices::{group_by_device, worst};
+use crate::checks::evidence::header;
 use crate::checks::{Ctx, Evidence, Verdict};
 use crate::facts::Message;
 use crate::sessions::cwmp::{CwmpSession, Outcome};
@@ -29,9 +27,9 @@ pub const CREDENTIALS_MODES: &[&str] = &[
 /// wrong password must not hide behind the others), and the worst device is reported.
 pub fn credentials(ctx: &Ctx<'_>) -> Verdict {
     let sessions: Vec<&CwmpSession> = ctx.sessions.cwmp.iter().collect();
-    let judged: Vec<(IpAddr, Verdict)> = group_by_device(sessions, |s| s.cpe)
+    let judged: Vec<(String, Verdict)> = group_by_device(sessions, |s| &s.device)
         .into_iter()
-        .map(|(cpe, mine)| (cpe, judge(ctx, &mine)))
+        .map(|(d, mine)| (d.label(mine[0].cpe), judge(ctx, &mine)))
         .collect();
     worst(judged).unwrap_or_else(|| {
         Verdict::skip(

@@ -5,7 +5,7 @@
 //! a status, a one-line summary, evidence (frames, times, the decisive excerpt) and the catalog's hint
 //! for its mode. Checks do no I/O and read no clock.
 
-mod auth;
+pub(crate) mod auth;
 mod bootstrap;
 pub mod catalog;
 mod combine;

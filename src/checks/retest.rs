@@ -13,6 +13,7 @@ use crate::checks::{Ctx, Evidence, Verdict};
 use crate::flows::At;
 use crate::sessions::cwmp::{CwmpSession, Outcome};
 use crate::sessions::cwmp_table::State;
+use crate::sessions::device::Device;
 
 pub const ATTEMPTS_MODES: &[&str] = &[
     "pass",
@@ -35,7 +36,8 @@ pub fn min_retry_wait(n: u32) -> f64 {
 /// One registration attempt.
 #[derive(Debug)]
 struct Attempt {
-    /// The device that made it.
+    /// The device that made it, and the address it came from.
+    device: Device,
     cpe: IpAddr,
     start: At,
     end: At,
@@ -70,6 +72,7 @@ fn session_attempt(ctx: &Ctx<'_>, s: &CwmpSession) -> Option<Attempt> {
         }
     };
     Some(Attempt {
+        device: s.device.clone(),
         cpe: s.cpe,
         start: first.http.first,
         end: last.at(),
@@ -106,6 +109,7 @@ fn collect_attempts(ctx: &Ctx<'_>) -> Vec<Attempt> {
             "connection closed without a request"
         };
         out.push(Attempt {
+            device: ctx.sessions.device_of_conn(c.id, c.client.ip()),
             cpe: c.client.ip(),
             start: c.first,
             end: c.last,
@@ -121,10 +125,11 @@ fn collect_attempts(ctx: &Ctx<'_>) -> Vec<Attempt> {
 /// Each device's attempts judged on their own (another router's retry is not this one's), and the
 /// worst device reported.
 pub fn attempts(ctx: &Ctx<'_>) -> Verdict {
-    let judged: Vec<(IpAddr, Verdict)> = group_by_device(collect_attempts(ctx), |a| a.cpe)
-        .into_iter()
-        .map(|(cpe, all)| (cpe, judge(ctx, &all)))
-        .collect();
+    let judged: Vec<(String, Verdict)> =
+        group_by_device(collect_attempts(ctx), |a| a.device.clone())
+            .into_iter()
+            .map(|(d, all)| (d.label(all[0].cpe), judge(ctx, &all)))
+            .collect();
     worst(judged).unwrap_or_else(|| {
         Verdict::skip(
             "no-evidence",
@@ -261,5 +266,26 @@ mod tests {
                 5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 1280.0, 2560.0, 2560.0
             ]
         );
+    }
+
+    /// Two routers behind one NAT address: the second router's Inform is not the first one's retry.
+    #[test]
+    fn another_device_behind_the_same_address_is_not_a_retry() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/review-cgnat-two-cpes-one-address-one-wrong-password/capture.pcap");
+        let facts = crate::engine::analyze(&crate::capture::Input::File(path)).expect("readable");
+        let sessions = crate::sessions::build(&facts);
+        let config = crate::config::Config::default();
+        let ctx = Ctx::new(&facts, &sessions, &config, "capture.pcap");
+        let v = attempts(&ctx);
+        assert_eq!(v.mode, "too-few", "{}", v.summary);
+        assert!(
+            v.summary.starts_with(
+                "CPE 00259E-HG8245-RV0000000002 at 203.0.113.50 (1 of 2 devices warn)"
+            ),
+            "{}",
+            v.summary
+        );
+        assert_eq!(v.evidence.len(), 1, "only RV…02's own attempt");
     }
 }

@@ -13,12 +13,17 @@
 //! - A 401 leaves the state as it was before the challenged request; a 401 to a request that carried
 //!   credentials ends the session (TR-069 §3.4.4). A redirect likewise leaves the state unchanged.
 //! - Requests without an Inform before them in the capture form a session marked `joined`.
+//! - Sessions are per device ([`crate::sessions::device`]), not per address: two routers behind one NAT
+//!   address never share a session, and a session continues on a new TCP connection only when that
+//!   connection is the same device's (its DeviceId, session cookie or username; its address only when
+//!   one device was seen there).
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
 use crate::facts::{Facts, Message};
 use crate::sessions::cwmp_table::{Event, Failure, State, step};
+use crate::sessions::device::{Device, conn_devices};
 use crate::sessions::exchange::{
     Exchange, RESPONSE_TIMEOUT_SECS, Req, Resp, Silence, exchanges_of,
 };
@@ -50,7 +55,10 @@ pub enum Outcome {
 /// One CWMP session.
 #[derive(Clone, Debug)]
 pub struct CwmpSession {
+    /// The device's address (its first connection's).
     pub cpe: IpAddr,
+    /// The device: its Inform DeviceId, or its address without one.
+    pub device: Device,
     pub acs: SocketAddr,
     /// TCP connections the session used, in order.
     pub conns: Vec<u32>,
@@ -122,13 +130,18 @@ pub fn cwmp_exchanges(facts: &Facts) -> Vec<Exchange> {
 
 /// Rebuilds every CWMP session of the capture.
 pub fn build_sessions(facts: &Facts) -> Vec<CwmpSession> {
+    let exchanges = cwmp_exchanges(facts);
+    let devices = conn_devices(facts, &exchanges);
     let mut runner = Runner {
         facts,
         sessions: Vec::new(),
         open: HashMap::new(),
     };
-    for ex in cwmp_exchanges(facts) {
-        runner.exchange(ex);
+    for ex in exchanges {
+        let Some(device) = devices.get(&ex.conn).cloned() else {
+            continue;
+        };
+        runner.exchange(device, ex);
     }
     let open: Vec<usize> = runner.open.values().map(|o| o.session).collect();
     for s in open {
@@ -137,7 +150,7 @@ pub fn build_sessions(facts: &Facts) -> Vec<CwmpSession> {
     runner.sessions
 }
 
-/// A session still running, per (CPE address, ACS endpoint).
+/// A session still running, per (device, ACS endpoint).
 struct Open {
     session: usize,
     state: State,
@@ -148,16 +161,17 @@ struct Open {
 struct Runner<'f> {
     facts: &'f Facts,
     sessions: Vec<CwmpSession>,
-    open: HashMap<(IpAddr, SocketAddr), Open>,
+    open: HashMap<(Device, SocketAddr), Open>,
 }
 
 impl Runner<'_> {
-    fn exchange(&mut self, ex: Exchange) {
+    fn exchange(&mut self, device: Device, ex: Exchange) {
         let conn = self
             .facts
             .conn(ex.conn)
             .expect("exchange of a known connection");
-        let key = (conn.client.ip(), conn.server);
+        let ip = conn.client.ip();
+        let key = (device, conn.server);
         if let Req::Inform { authorized, .. } = ex.req {
             let continues = self
                 .open
@@ -171,10 +185,10 @@ impl Runner<'_> {
                     };
                     self.fail(o.session, failure, o.state, None);
                 }
-                self.start(key, false);
+                self.start(ip, key.clone(), false);
             }
         } else if !self.open.contains_key(&key) {
-            self.start(key, true);
+            self.start(ip, key.clone(), true);
         }
         let open = self.open.get_mut(&key).expect("opened above");
         let s = &mut self.sessions[open.session];
@@ -242,9 +256,10 @@ impl Runner<'_> {
         }
     }
 
-    fn start(&mut self, key: (IpAddr, SocketAddr), joined: bool) {
+    fn start(&mut self, cpe: IpAddr, key: (Device, SocketAddr), joined: bool) {
         self.sessions.push(CwmpSession {
-            cpe: key.0,
+            cpe,
+            device: key.0.clone(),
             acs: key.1,
             conns: Vec::new(),
             exchanges: Vec::new(),
@@ -278,7 +293,7 @@ impl Runner<'_> {
     fn finish(&mut self, session: usize) {
         let key = {
             let s = &self.sessions[session];
-            (s.cpe, s.acs)
+            (s.device.clone(), s.acs)
         };
         let Some(o) = self.open.remove(&key) else {
             return;

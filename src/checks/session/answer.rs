@@ -1,8 +1,6 @@
 //! `session.inform-response` (FAQ I.3): the ACS answered the Inform with an InformResponse, in the
 //! router's CWMP namespace — or what came instead (an HTTP error, a SOAP Fault, not SOAP, silence).
 
-use std::net::IpAddr;
-
 use crate::checks::{Ctx, Evidence, Status, Verdict};
 use crate::facts::Message;
 use crate::sessions::cwmp::{CwmpSession, Outcome};
@@ -28,10 +26,10 @@ pub const INFORM_RESPONSE_MODES: &[&str] = &[
 ];
 
 pub fn inform_response(ctx: &Ctx<'_>) -> Verdict {
-    let judged: Vec<(IpAddr, Verdict)> = last_per_cpe(ctx, |s| !s.informs.is_empty())
+    let judged: Vec<(String, Verdict)> = last_per_cpe(ctx, |s| !s.informs.is_empty())
         .into_iter()
-        .filter_map(|(_, s)| s)
-        .map(|s| (s.cpe, judge_inform_response(ctx, s)))
+        .filter_map(|(name, s)| Some((name, s?)))
+        .map(|(name, s)| (name, judge_inform_response(ctx, s)))
         .collect();
     worst(judged).unwrap_or_else(|| {
         Verdict::skip(

@@ -1,8 +1,6 @@
 //! `session.complete` (FAQ I.3): the session ran to the ACS's empty 204 — or where it broke off, a
 //! cookie the router did not return, Set-Cookie attributes echoed back, a later `1 BOOT`.
 
-use std::net::IpAddr;
-
 use crate::checks::{Ctx, Evidence, Status, Verdict};
 use crate::facts::Message;
 use crate::sessions::cwmp::{CwmpSession, Outcome};
@@ -43,7 +41,7 @@ pub const COMPLETE_MODES: &[&str] = &[
 /// Every device is judged: one whose sessions never reached the InformResponse counts as a skip, so a
 /// second router stuck before its session could end is not hidden behind one that completed.
 pub fn complete(ctx: &Ctx<'_>) -> Verdict {
-    let judged: Vec<(IpAddr, Verdict)> = last_per_cpe(ctx, acknowledged)
+    let judged: Vec<(String, Verdict)> = last_per_cpe(ctx, acknowledged)
         .into_iter()
         .map(|(cpe, s)| match s {
             Some(s) => (cpe, judge_complete(ctx, s)),
@@ -259,7 +257,7 @@ fn cookie_not_returned(ctx: &Ctx<'_>, s: &CwmpSession, failed: Option<usize>) ->
 /// COMPLETE`, or a Reboot/FactoryReset/Download RPC in the earlier session (tr069-facts.md §3, §6) — is
 /// what config.apply judges.
 fn later_boot<'f>(ctx: &Ctx<'f>, s: &CwmpSession) -> Option<(&'f Message, &'f Message)> {
-    let mine: Vec<&CwmpSession> = ctx.sessions.of_cpe(s.cpe).collect();
+    let mine: Vec<&CwmpSession> = ctx.sessions.of_device(&s.device).collect();
     mine.iter().enumerate().find_map(|(i, later)| {
         let inform = later.inform(ctx.facts)?;
         let codes = events(inform);

@@ -1,7 +1,5 @@
 //! `session.inform` (FAQ I.3): the router sent a well-formed Inform — or how far it got without one.
 
-use std::net::IpAddr;
-
 use crate::checks::{Ctx, Evidence, Status, Verdict};
 use crate::cwmp::{Quirk, SoapOutcome};
 use crate::facts::Message;
@@ -18,12 +16,12 @@ pub const INFORM_MODES: &[&str] = &[
 ];
 
 pub fn inform(ctx: &Ctx<'_>) -> Verdict {
-    let judged: Vec<(IpAddr, Verdict)> = last_per_cpe(ctx, |s| !s.informs.is_empty())
+    let judged: Vec<(String, Verdict)> = last_per_cpe(ctx, |s| !s.informs.is_empty())
         .into_iter()
-        .filter_map(|(_, s)| s)
-        .map(|s| {
+        .filter_map(|(name, s)| Some((name, s?)))
+        .map(|(name, s)| {
             (
-                s.cpe,
+                name,
                 judge_inform(
                     ctx,
                     s.inform(ctx.facts).expect("kept sessions have an Inform"),

@@ -16,7 +16,6 @@ pub use complete::{COMPLETE_MODES, complete};
 pub use inform::{INFORM_MODES, inform};
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use crate::checks::devices::worst;
 use crate::checks::{Ctx, Evidence};
@@ -24,19 +23,21 @@ use crate::cwmp::fault_meaning;
 use crate::facts::Message;
 use crate::sessions::cwmp::CwmpSession;
 use crate::sessions::cwmp_table::State;
+use crate::sessions::device::Device;
 use crate::sessions::exchange::Silence;
 
-/// Every device (CPE address) with its last session that `keep` accepts, if any, in order of the
-/// devices' first sessions. One pass: an ACS-side capture holds thousands of devices.
+/// Every device (its DeviceId, or its address without one), named for reports, with its last session
+/// that `keep` accepts, if any, in order of the devices' first sessions. One pass: an ACS-side capture
+/// holds thousands of devices.
 fn last_per_cpe<'s>(
     ctx: &Ctx<'s>,
     keep: impl Fn(&CwmpSession) -> bool,
-) -> Vec<(IpAddr, Option<&'s CwmpSession>)> {
-    let mut slot_of: HashMap<IpAddr, usize> = HashMap::new();
-    let mut last: Vec<(IpAddr, Option<&'s CwmpSession>)> = Vec::new();
+) -> Vec<(String, Option<&'s CwmpSession>)> {
+    let mut slot_of: HashMap<&'s Device, usize> = HashMap::new();
+    let mut last: Vec<(String, Option<&'s CwmpSession>)> = Vec::new();
     for s in &ctx.sessions.cwmp {
-        let slot = *slot_of.entry(s.cpe).or_insert_with(|| {
-            last.push((s.cpe, None));
+        let slot = *slot_of.entry(&s.device).or_insert_with(|| {
+            last.push((s.device.label(s.cpe), None));
             last.len() - 1
         });
         if keep(s) {
