@@ -281,17 +281,17 @@ fn parameter_key(request: &Message) -> Option<&str> {
 fn key_not_kept(ctx: &Ctx<'_>, keyed: &[Keyed<'_>]) -> Option<Verdict> {
     let sessions = &ctx.sessions.cwmp;
     keyed.iter().enumerate().find_map(|(n, k)| {
-        let cpe = sessions[k.session].cpe;
+        let device = &sessions[k.session].device;
         // Only the device's last keyed change before the Inform is expected to show.
         let next_change = keyed[n + 1..]
             .iter()
-            .find(|o| sessions[o.session].cpe == cpe)
+            .find(|o| &sessions[o.session].device == device)
             .map_or(usize::MAX, |o| o.session);
         // A later change in the same session supersedes this one: the range is then empty.
         let (inform, reported) = sessions
             .get(k.session + 1..next_change.min(sessions.len()).max(k.session + 1))?
             .iter()
-            .filter(|s| s.cpe == cpe)
+            .filter(|s| &s.device == device)
             .filter_map(|s| s.inform(ctx.facts))
             .find_map(|m| {
                 let params = &m.envelope()?.inform()?.params;
