@@ -21,7 +21,20 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
     if let Some(v) = mismatch {
         return v;
     }
-    let Some(inform) = ctx.sessions.cwmp.iter().find_map(|s| s.inform(ctx.facts)) else {
+    // A redirected session's first Inform went to the URL the router is configured with; the later ones
+    // to where the ACS moved it for that session (tr069-facts.md §2 "Redirects").
+    let session = ctx.sessions.cwmp.iter().find(|s| !s.informs.is_empty());
+    let Some((session, inform)) = session.and_then(|s| {
+        Some((
+            s,
+            ctx.msg(
+                *s.informs
+                    .first()
+                    .filter(|_| !s.redirects.is_empty())
+                    .or(s.informs.last())?,
+            ),
+        ))
+    }) else {
         return Verdict::skip(
             "no-evidence",
             ctx.no_cwmp(
@@ -51,11 +64,14 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
     };
 
     let ev = Evidence::message(ctx, inform, &format!("Host: {host}"));
+    let moved = moved_to(ctx, session);
     let Some(want) = &ctx.roles.acs_url else {
         return Verdict::pass(format!(
-            "the router uses {seen_url} (no --acs-url to compare with)"
+            "the router uses {seen_url} (no --acs-url to compare with){}",
+            moved.text
         ))
-        .with([ev]);
+        .with([ev])
+        .with(moved.evidence);
     };
     let mut diffs = Vec::new();
     if want.scheme != "http" {
@@ -90,10 +106,12 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
     }
     if diffs.is_empty() {
         Verdict::pass(format!(
-            "the router uses the configured URL {}",
-            want.display()
+            "the router uses the configured URL {}{}",
+            want.display(),
+            moved.text
         ))
         .with([ev])
+        .with(moved.evidence)
     } else {
         Verdict::fail(
             "mismatch",
@@ -105,6 +123,27 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
         )
         .with([ev])
     }
+}
+
+/// Where the ACS's redirects moved a session: words for the summary and the 3xx as evidence.
+struct Moved {
+    text: String,
+    evidence: Vec<Evidence>,
+}
+
+fn moved_to(ctx: &Ctx<'_>, s: &crate::sessions::cwmp::CwmpSession) -> Moved {
+    let mut text = String::new();
+    let mut evidence = Vec::new();
+    for &r in &s.redirects {
+        let m = ctx.msg(r);
+        let to = m.http.header("Location").unwrap_or("").trim();
+        text.push_str(&format!(
+            "; the ACS moved the router to {to:.80} for this session ({} redirect)",
+            m.http.status().unwrap_or(0)
+        ));
+        evidence.push(Evidence::message(ctx, m, &format!("Location: {to:.80}")));
+    }
+    Moved { text, evidence }
 }
 
 /// Plain HTTP answered with TLS, or TLS answered with plain HTTP, on a connection to the ACS.

@@ -17,7 +17,7 @@ use crate::report::ladder_words as words;
 use crate::sessions::connreq::{ConnRequest, CrFailure};
 use crate::sessions::cwmp::{CwmpSession, Outcome};
 use crate::sessions::cwmp_table::Failure;
-use crate::sessions::exchange::Silence;
+use crate::sessions::exchange::{Req, Silence};
 use crate::time::Timestamp;
 
 /// The row to mark as the failure.
@@ -78,7 +78,8 @@ pub(crate) fn session_ladder(facts: &Facts, s: &CwmpSession, number: usize) -> L
         _ => None,
     };
     let (end, caption) = words::session_outcome(facts, s);
-    let (start, rows) = draw(facts, &msgs, Side::Cpe, true, silence, target);
+    let (start, mut rows) = draw(facts, &msgs, Side::Cpe, true, silence, target);
+    mark_probes(facts, s, &mut rows);
     Ladder {
         kind: Kind::Session,
         number,
@@ -89,6 +90,25 @@ pub(crate) fn session_ladder(facts: &Facts, s: &CwmpSession, number: usize) -> L
         rows,
         end,
         caption,
+    }
+}
+
+/// libcurl's authentication probe is drawn as what it is, not as the session's empty POST.
+fn mark_probes(facts: &Facts, s: &CwmpSession, rows: &mut [Row]) {
+    let probes: Vec<u64> = s
+        .exchanges
+        .iter()
+        .filter(|e| e.req == Req::AuthProbe)
+        .map(|e| facts.messages[e.request].at().frame)
+        .collect();
+    for row in rows {
+        if let Row::Arrow(a) = row
+            && a.request
+            && probes.contains(&a.frame)
+        {
+            a.detail.retain(|d| d != "empty");
+            a.detail.insert(0, "auth probe (no body)".into());
+        }
     }
 }
 
