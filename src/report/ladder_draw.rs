@@ -312,6 +312,33 @@ mod tests {
     }
 
     #[test]
+    fn libcurl_probe_is_drawn_as_a_probe_and_a_followed_redirect_is_not_a_failure() {
+        let (facts, sessions) = fixture("review-curl-digest-probe-no-expect");
+        let (ladders, _) = build(&facts, &sessions);
+        let probe = ladders[0].rows.iter().find_map(|r| match r {
+            Row::Arrow(a) if a.frame == 4 => Some(a),
+            _ => None,
+        });
+        let probe = probe.expect("the probe's row");
+        assert_eq!(
+            probe.detail.first().map(String::as_str),
+            Some("auth probe (no body)")
+        );
+        assert!(!probe.detail.iter().any(|d| d == "empty"));
+
+        let (facts, sessions) = fixture("review-inform-307-redirect");
+        let (ladders, _) = build(&facts, &sessions);
+        assert_eq!(ladders.len(), 1);
+        assert_eq!(ladders[0].end, End::Completed);
+        assert!(!ladders[0].rows.iter().any(Row::failed));
+        assert!(
+            ladders[0]
+                .caption
+                .contains("redirected (307, frame 8) to http://acs.example.net:8080/cwmp")
+        );
+    }
+
+    #[test]
     fn a_completed_session_has_one_arrow_per_message_and_no_failure() {
         let (facts, sessions) = fixture("http-port-7547");
         let (ladders, omitted) = build(&facts, &sessions);
