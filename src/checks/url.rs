@@ -21,7 +21,20 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
     if let Some(v) = mismatch {
         return v;
     }
-    let Some(inform) = ctx.sessions.cwmp.iter().find_map(|s| s.inform(ctx.facts)) else {
+    // A redirected session's first Inform went to the URL the router is configured with; the later ones
+    // to where the ACS moved it for that session (tr069-facts.md §2 "Redirects").
+    let session = ctx.sessions.cwmp.iter().find(|s| !s.informs.is_empty());
+    let Some((session, inform)) = session.and_then(|s| {
+        Some((
+            s,
+            ctx.msg(
+                *s.informs
+                    .first()
+                    .filter(|_| !s.redirects.is_empty())
+                    .or(s.informs.last())?,
+            ),
+        ))
+    }) else {
         return Verdict::skip(
             "no-evidence",
             ctx.no_cwmp(
@@ -52,11 +65,14 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
     };
 
     let ev = Evidence::message(ctx, inform, &format!("Host: {host}"));
+    let moved = moved_to(ctx, session);
     let Some(want) = &ctx.roles.acs_url else {
         return Verdict::pass(format!(
-            "the router uses {seen_url} (no --acs-url to compare with)"
+            "the router uses {seen_url} (no --acs-url to compare with){}",
+            moved.text
         ))
-        .with([ev]);
+        .with([ev])
+        .with(moved.evidence);
     };
     // What differs, and whether it matters: a different scheme, port, server or path reaches another
     // service (fail); the same address under another name, or a path differing only by a trailing
@@ -104,29 +120,59 @@ pub fn url(ctx: &Ctx<'_>) -> Verdict {
         }
     }
     if diffs.is_empty() && minor.is_empty() {
-        Verdict::pass(format!("the router uses {seen_url}, the configured URL")).with([ev])
+        Verdict::pass(format!(
+            "the router uses {seen_url}, the configured URL{}",
+            moved.text
+        ))
+        .with([ev])
+        .with(moved.evidence)
     } else if diffs.is_empty() {
         Verdict::warn(
             "mismatch",
             format!(
-                "the router uses {seen_url}, not quite {}: {}",
+                "the router uses {seen_url}, not quite {}: {}{}",
                 want.display(),
-                minor.join(", ")
+                minor.join(", "),
+                moved.text
             ),
         )
         .with([ev])
+        .with(moved.evidence)
     } else {
         diffs.extend(minor);
         Verdict::fail(
             "mismatch",
             format!(
-                "the router's ACS URL differs from {}: {}",
+                "the router's ACS URL differs from {}: {}{}",
                 want.display(),
-                diffs.join(", ")
+                diffs.join(", "),
+                moved.text
             ),
         )
         .with([ev])
+        .with(moved.evidence)
     }
+}
+
+/// Where the ACS's redirects moved a session: words for the summary and the 3xx as evidence.
+struct Moved {
+    text: String,
+    evidence: Vec<Evidence>,
+}
+
+fn moved_to(ctx: &Ctx<'_>, s: &crate::sessions::cwmp::CwmpSession) -> Moved {
+    let mut text = String::new();
+    let mut evidence = Vec::new();
+    for &r in &s.redirects {
+        let m = ctx.msg(r);
+        let to = m.http.header("Location").unwrap_or("").trim();
+        text.push_str(&format!(
+            "; the ACS moved the router to {to:.80} for this session ({} redirect)",
+            m.http.status().unwrap_or(0)
+        ));
+        evidence.push(Evidence::message(ctx, m, &format!("Location: {to:.80}")));
+    }
+    Moved { text, evidence }
 }
 
 /// Plain HTTP answered with TLS, or TLS answered with plain HTTP, on a connection to the ACS.

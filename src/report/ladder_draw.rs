@@ -17,7 +17,7 @@ use crate::report::ladder_words as words;
 use crate::sessions::connreq::{ConnRequest, CrFailure};
 use crate::sessions::cwmp::{CwmpSession, Outcome};
 use crate::sessions::cwmp_table::Failure;
-use crate::sessions::exchange::Silence;
+use crate::sessions::exchange::{Req, Silence};
 use crate::time::Timestamp;
 
 /// The row to mark as the failure.
@@ -78,7 +78,8 @@ pub(crate) fn session_ladder(facts: &Facts, s: &CwmpSession, number: usize) -> L
         _ => None,
     };
     let (end, caption) = words::session_outcome(facts, s);
-    let (start, rows) = draw(facts, &msgs, Side::Cpe, true, silence, target);
+    let (start, mut rows) = draw(facts, &msgs, Side::Cpe, true, silence, target);
+    mark_probes(facts, s, &mut rows);
     Ladder {
         kind: Kind::Session,
         number,
@@ -89,6 +90,25 @@ pub(crate) fn session_ladder(facts: &Facts, s: &CwmpSession, number: usize) -> L
         rows,
         end,
         caption,
+    }
+}
+
+/// libcurl's authentication probe is drawn as what it is, not as the session's empty POST.
+fn mark_probes(facts: &Facts, s: &CwmpSession, rows: &mut [Row]) {
+    let probes: Vec<u64> = s
+        .exchanges
+        .iter()
+        .filter(|e| e.req == Req::AuthProbe)
+        .map(|e| facts.messages[e.request].at().frame)
+        .collect();
+    for row in rows {
+        if let Row::Arrow(a) = row
+            && a.request
+            && probes.contains(&a.frame)
+        {
+            a.detail.retain(|d| d != "empty");
+            a.detail.insert(0, "auth probe (no body)".into());
+        }
     }
 }
 
@@ -289,6 +309,33 @@ mod tests {
         let facts = crate::engine::analyze(&Input::File(path.into())).expect("fixture reads");
         let sessions = crate::sessions::build(&facts);
         (facts, sessions)
+    }
+
+    #[test]
+    fn libcurl_probe_is_drawn_as_a_probe_and_a_followed_redirect_is_not_a_failure() {
+        let (facts, sessions) = fixture("review-curl-digest-probe-no-expect");
+        let (ladders, _) = build(&facts, &sessions);
+        let probe = ladders[0].rows.iter().find_map(|r| match r {
+            Row::Arrow(a) if a.frame == 4 => Some(a),
+            _ => None,
+        });
+        let probe = probe.expect("the probe's row");
+        assert_eq!(
+            probe.detail.first().map(String::as_str),
+            Some("auth probe (no body)")
+        );
+        assert!(!probe.detail.iter().any(|d| d == "empty"));
+
+        let (facts, sessions) = fixture("review-inform-307-redirect");
+        let (ladders, _) = build(&facts, &sessions);
+        assert_eq!(ladders.len(), 1);
+        assert_eq!(ladders[0].end, End::Completed);
+        assert!(!ladders[0].rows.iter().any(Row::failed));
+        assert!(
+            ladders[0]
+                .caption
+                .contains("redirected (307, frame 8) to http://acs.example.net:8080/cwmp")
+        );
     }
 
     #[test]

@@ -209,7 +209,26 @@ pub fn session_outcome(facts: &Facts, s: &CwmpSession) -> (End, String) {
             format!("open when the capture ends ({})", state.describe()),
         ),
     };
-    (end, format!("{joined}{text}"))
+    (end, format!("{joined}{}{text}", redirects(facts, s)))
+}
+
+/// "redirected (307, frame 8) to http://acs.example.net:8080/cwmp; " for each 3xx the session met.
+fn redirects(facts: &Facts, s: &CwmpSession) -> String {
+    s.redirects
+        .iter()
+        .map(|&r| {
+            let m = &facts.messages[r];
+            let to = m.http.header("Location").map_or_else(
+                || "nowhere (no Location)".to_string(),
+                |l| clip(l.trim(), MAX_FIELD),
+            );
+            format!(
+                "redirected ({}, frame {}) to {to}; ",
+                m.http.status().unwrap_or(0),
+                m.at().frame
+            )
+        })
+        .collect()
 }
 
 /// How a connection request ended, in words.

@@ -11,8 +11,13 @@
 //! - A session begins at an Inform. An Inform that repeats a challenged Inform with credentials continues
 //!   the session; any other Inform before the session ended supersedes it.
 //! - A 401 leaves the state as it was before the challenged request; a 401 to a request that carried
-//!   credentials ends the session (TR-069 §3.4.4). A redirect likewise leaves the state unchanged.
-//! - Requests without an Inform before them in the capture form a session marked `joined`.
+//!   credentials ends the session (TR-069 §3.4.4).
+//! - A body-less POST without credentials, answered by a 401 when no session is under way (or before
+//!   its Inform), is libcurl's authentication probe ([`Req::AuthProbe`]): it opens the session the next
+//!   Inform starts, on that connection or a new one (tr069-facts.md §2, §11).
+//! - A redirect leaves the state unchanged and moves the session to the request that follows it at the
+//!   `Location` ([`crate::sessions::redirect`]); a redirect never followed ends the session.
+//! - Other requests without an Inform before them in the capture form a session marked `joined`.
 //! - Sessions are per device ([`crate::sessions::device`]), not per address: two routers behind one NAT
 //!   address never share a session, and a session continues on a new TCP connection only when that
 //!   connection is the same device's (its DeviceId, session cookie or username; its address only when
@@ -27,6 +32,7 @@ use crate::sessions::device::{Device, conn_devices};
 use crate::sessions::exchange::{
     Exchange, RESPONSE_TIMEOUT_SECS, Req, Resp, Silence, exchanges_of,
 };
+use crate::sessions::redirect::{Pending, is_auth_probe};
 
 /// One transition the table made, for evidence and ladders.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +74,8 @@ pub struct CwmpSession {
     pub informs: Vec<usize>,
     /// Message indices of the 401 responses the session met.
     pub challenges: Vec<usize>,
+    /// Message indices of the 3xx responses that moved the session (followed or not).
+    pub redirects: Vec<usize>,
     /// The capture began after the session's Inform.
     pub joined: bool,
     pub outcome: Outcome,
@@ -156,6 +164,8 @@ struct Open {
     state: State,
     /// A 401 waits for the request to be repeated with credentials: the scheme it demanded.
     challenge: Option<String>,
+    /// A 3xx waits for the request to be repeated at its Location.
+    redirect: Option<Pending>,
 }
 
 struct Runner<'f> {
@@ -165,30 +175,38 @@ struct Runner<'f> {
 }
 
 impl Runner<'_> {
-    fn exchange(&mut self, device: Device, ex: Exchange) {
+    fn exchange(&mut self, device: Device, mut ex: Exchange) {
         let conn = self
             .facts
             .conn(ex.conn)
             .expect("exchange of a known connection");
         let ip = conn.client.ip();
         let key = (device, conn.server);
+        let request = &self.facts.messages[ex.request];
+        let followed = self.follow_redirect(key.clone(), request);
+        let before_inform = self.open.get(&key).is_none_or(|o| o.state == State::Idle);
+        if before_inform && is_auth_probe(request) && matches!(ex.resp, Resp::Unauthorized { .. }) {
+            ex.req = Req::AuthProbe;
+        }
         if let Req::Inform { authorized, .. } = ex.req {
-            let continues = self
-                .open
-                .get(&key)
-                .is_some_and(|o| (o.challenge.is_some() && authorized) || o.state == State::Idle);
+            let continues = followed
+                || self.open.get(&key).is_some_and(|o| {
+                    o.redirect.is_none()
+                        && ((o.challenge.is_some() && authorized) || o.state == State::Idle)
+                });
             if !continues {
                 if let Some(o) = self.open.remove(&key) {
-                    let failure = match o.challenge {
-                        Some(scheme) => Failure::ChallengeUnanswered { scheme },
-                        None => Failure::Superseded,
+                    let failure = match (o.redirect, o.challenge) {
+                        (Some(redirect), _) => redirect.failure(),
+                        (None, Some(scheme)) => Failure::ChallengeUnanswered { scheme },
+                        (None, None) => Failure::Superseded,
                     };
                     self.fail(o.session, failure, o.state, None);
                 }
                 self.start(ip, key.clone(), false);
             }
         } else if !self.open.contains_key(&key) {
-            self.start(ip, key.clone(), true);
+            self.start(ip, key.clone(), ex.req != Req::AuthProbe);
         }
         let open = self.open.get_mut(&key).expect("opened above");
         let s = &mut self.sessions[open.session];
@@ -201,6 +219,10 @@ impl Runner<'_> {
         let index = s.exchanges.len();
         let from = open.state;
         let result = match (&ex.req, &ex.resp) {
+            (Req::AuthProbe, Resp::Unauthorized { scheme }) => {
+                open.challenge = Some(scheme.clone());
+                step(from, Event::Req(&ex.req))
+            }
             (_, Resp::Unauthorized { scheme })
                 if self.facts.messages[ex.request]
                     .http
@@ -215,7 +237,29 @@ impl Runner<'_> {
                 open.challenge = Some(scheme.clone());
                 Ok(from)
             }
-            (_, Resp::Redirect { .. }) => Ok(from),
+            (_, Resp::Redirect { status, location }) => {
+                let response = ex.response.map(|r| &self.facts.messages[r]);
+                s.redirects.extend(ex.response);
+                let pending = location.as_deref().zip(response).and_then(|(to, r)| {
+                    Pending::new(
+                        *status,
+                        to,
+                        &self.facts.messages[ex.request],
+                        r,
+                        conn.server,
+                    )
+                });
+                match pending {
+                    Some(p) => {
+                        open.redirect = Some(p);
+                        Ok(from)
+                    }
+                    None => Err(Failure::RedirectNotFollowed {
+                        status: *status,
+                        location: location.clone(),
+                    }),
+                }
+            }
             (req, resp) => step(from, Event::Req(req)).and_then(|mid| step(mid, Event::Resp(resp))),
         };
         if let Some(r) = ex.response
@@ -266,6 +310,7 @@ impl Runner<'_> {
             steps: Vec::new(),
             informs: Vec::new(),
             challenges: Vec::new(),
+            redirects: Vec::new(),
             joined,
             outcome: Outcome::Open { state: State::Idle },
         });
@@ -277,8 +322,29 @@ impl Runner<'_> {
                 session: self.sessions.len() - 1,
                 state,
                 challenge: None,
+                redirect: None,
             },
         );
+    }
+
+    /// Moves the session whose pending redirect `request` (sent to `key`) follows to `key`. True when
+    /// one was moved: the request continues that session.
+    fn follow_redirect(&mut self, key: (Device, SocketAddr), request: &Message) -> bool {
+        let from = self.open.iter().find_map(|(k, o)| {
+            let p = o.redirect.as_ref()?;
+            (k.0 == key.0 && p.followed_by(request, key.1)).then(|| k.clone())
+        });
+        let Some(from) = from else {
+            return false;
+        };
+        let mut moved = self.open.remove(&from).expect("found above");
+        moved.redirect = None;
+        if let Some(other) = self.open.remove(&key) {
+            self.fail(other.session, Failure::Superseded, other.state, None);
+        }
+        self.sessions[moved.session].acs = key.1;
+        self.open.insert(key, moved);
+        true
     }
 
     fn fail(&mut self, session: usize, failure: Failure, state: State, exchange: Option<usize>) {
@@ -305,6 +371,9 @@ impl Runner<'_> {
                 o.state,
                 None,
             );
+        }
+        if let Some(redirect) = o.redirect {
+            return self.fail(session, redirect.failure(), o.state, None);
         }
         let s = &self.sessions[session];
         let Some(last) = s.exchanges.last() else {
@@ -334,6 +403,98 @@ impl Runner<'_> {
         match how {
             Some(how) => self.fail(session, Failure::Abandoned(how), o.state, None),
             None => self.sessions[session].outcome = Outcome::Open { state: o.state },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Input;
+
+    fn sessions_of(fixture: &str) -> (Facts, Vec<CwmpSession>) {
+        let path = format!(
+            "{}/fixtures/{fixture}/capture.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let facts = crate::engine::analyze(&Input::File(path.into())).expect("fixture reads");
+        let sessions = build_sessions(&facts);
+        (facts, sessions)
+    }
+
+    fn frame(facts: &Facts, index: usize) -> u64 {
+        facts.messages[index].at().frame
+    }
+
+    #[test]
+    fn libcurl_probe_belongs_to_the_session_its_inform_starts() {
+        for fixture in [
+            "review-curl-digest-probe-expect-100",
+            "review-curl-digest-probe-no-expect",
+        ] {
+            let (facts, s) = sessions_of(fixture);
+            assert_eq!(s.len(), 1, "{fixture}");
+            let s = &s[0];
+            assert!(!s.joined && s.completed(), "{fixture}: {:?}", s.outcome);
+            assert_eq!(s.exchanges[0].req, Req::AuthProbe);
+            assert_eq!(frame(&facts, s.exchanges[0].request), 4);
+            assert_eq!(
+                s.challenges
+                    .iter()
+                    .map(|&c| frame(&facts, c))
+                    .collect::<Vec<_>>(),
+                [6]
+            );
+            assert_eq!(s.steps[0].from, State::Idle);
+            assert_eq!(s.steps[0].to, State::Idle);
+        }
+    }
+
+    #[test]
+    fn libcurl_probe_closed_by_the_acs_continues_on_a_new_connection() {
+        let (_, s) = sessions_of("review-curl-digest-probe-new-connection");
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].conns.len(), 2);
+        assert_eq!(s[0].exchanges[0].req, Req::AuthProbe);
+        assert!(!s[0].joined && s[0].completed());
+    }
+
+    #[test]
+    fn a_followed_redirect_is_one_session_at_the_location() {
+        let (facts, s) = sessions_of("review-inform-307-redirect");
+        assert_eq!(s.len(), 1);
+        let s = &s[0];
+        assert!(s.completed(), "{:?}", s.outcome);
+        assert_eq!(s.acs.port(), 8080);
+        assert_eq!(s.conns.len(), 2);
+        assert_eq!(
+            s.redirects
+                .iter()
+                .map(|&r| frame(&facts, r))
+                .collect::<Vec<_>>(),
+            [8]
+        );
+        assert_eq!(s.informs.len(), 2);
+    }
+
+    #[test]
+    fn a_redirect_never_followed_fails_the_session() {
+        let (_, s) = sessions_of("review-inform-302-redirect-not-followed");
+        assert_eq!(s.len(), 1);
+        match &s[0].outcome {
+            Outcome::Failed {
+                failure: Failure::RedirectNotFollowed { status, location },
+                state,
+                ..
+            } => {
+                assert_eq!(*status, 302);
+                assert_eq!(
+                    location.as_deref(),
+                    Some("http://acs.example.net:8080/cwmp")
+                );
+                assert_eq!(*state, State::Idle);
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -7,7 +7,10 @@
 //! CPE then sends its own requests (each answered by the ACS) and an empty POST; the ACS then sends its
 //! RPCs in HTTP responses, each answered by the CPE's next POST, and ends with an empty response
 //! (TR-069 §3.7.1.4). Authentication challenges and redirects are not transitions: the session runner
-//! keeps the state as it was before the challenged request, which the CPE must repeat (TR-069 §3.4.4).
+//! keeps the state as it was before the challenged request, which the CPE must repeat (TR-069 §3.4.4),
+//! or the redirected one, which the CPE repeats at the `Location` (tr069-facts.md §2 "Redirects"). The
+//! one challenged request the table sees is libcurl's authentication probe ([`Req::AuthProbe`]): a
+//! body-less POST before the Inform that leaves the session where it was, before its Inform.
 
 use crate::sessions::exchange::{Req, Resp, Silence};
 
@@ -71,6 +74,12 @@ pub enum Failure {
     Unexpected { what: String, state: State },
     /// The CPE began a new session (a new Inform) before this one ended.
     Superseded,
+    /// The ACS redirected a request (3xx) and the CPE did not repeat it at the `Location` (or there was
+    /// no `Location` to follow).
+    RedirectNotFollowed {
+        status: u16,
+        location: Option<String>,
+    },
     /// Neither side went on: the connection was closed or reset, or nothing happened for 30 s, between
     /// messages (e.g. the CPE closed after the InformResponse instead of sending its empty POST).
     Abandoned(Silence),
@@ -107,6 +116,18 @@ impl Failure {
             Failure::Superseded => {
                 "the CPE began a new session (a new Inform) before this one ended".into()
             }
+            Failure::RedirectNotFollowed {
+                status,
+                location: Some(to),
+            } => format!(
+                "the ACS redirected ({status}) to {to} and the router did not follow the redirect"
+            ),
+            Failure::RedirectNotFollowed {
+                status,
+                location: None,
+            } => format!(
+                "the ACS redirected ({status}) without a Location: the router cannot follow it"
+            ),
             Failure::Abandoned(s) => format!("neither side went on: {}", s.describe()),
         }
     }
@@ -127,6 +148,8 @@ pub fn step(state: State, event: Event<'_>) -> Result<State, Failure> {
         // TR-069 §3.7.1.1: every session begins with an Inform, answered by an InformResponse.
         (Idle, Q(Req::Inform { .. })) => Ok(InformSent),
         (InformSent, R(Resp::InformResponse)) => Ok(CpeTurn),
+        // libcurl's `--digest` probe: a body-less POST, challenged, before the Inform it authenticates.
+        (Idle, Q(Req::AuthProbe)) => Ok(Idle),
         // The CPE's own requests come first, each answered by the ACS, then the empty POST.
         (CpeTurn, Q(Req::CpeRequest(_))) => Ok(CpeRequestSent),
         (CpeRequestSent, R(Resp::AcsAnswer(_))) => Ok(CpeTurn),
@@ -158,11 +181,12 @@ fn describe_event(event: Event<'_>) -> String {
         Event::Req(Req::Empty) => "an empty POST".into(),
         Event::Req(Req::CpeRequest(n) | Req::CpeAnswer(n)) => format!("a {n} from the CPE"),
         Event::Req(Req::Other(what)) => format!("a request that is {what}"),
+        Event::Req(Req::AuthProbe) => "a body-less authentication probe".into(),
         Event::Resp(Resp::InformResponse) => "an InformResponse".into(),
         Event::Resp(Resp::AcsRequest(n) | Resp::AcsAnswer(n)) => format!("a {n} from the ACS"),
         Event::Resp(Resp::Empty { status }) => format!("an empty {status} response"),
         Event::Resp(Resp::Unauthorized { .. }) => "a 401".into(),
-        Event::Resp(Resp::Redirect { status }) => format!("a {status} redirect"),
+        Event::Resp(Resp::Redirect { status, .. }) => format!("a {status} redirect"),
         Event::Resp(other) => format!("{other:?}"),
     }
 }
@@ -231,6 +255,34 @@ mod tests {
         );
         assert_eq!(ok(AcsTurn, Event::Resp(&Resp::Empty { status: 204 })), Done);
         assert_eq!(ok(AcsTurn, Event::Resp(&Resp::Empty { status: 200 })), Done);
+    }
+
+    #[test]
+    fn an_auth_probe_before_the_inform_leaves_the_session_before_its_inform() {
+        assert_eq!(ok(Idle, Event::Req(&Req::AuthProbe)), Idle);
+        assert_eq!(ok(Idle, Event::Req(&inform())), InformSent);
+        // Once the Inform was sent, a body-less POST is the session's empty POST, never a probe.
+        for state in [InformSent, CpeTurn, AcsTurn, Done] {
+            match step(state, Event::Req(&Req::AuthProbe)) {
+                Err(Failure::Unexpected { state: s, .. }) => assert_eq!(s, state),
+                other => panic!("{state:?} + probe gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_unfollowed_redirect_says_so() {
+        let f = Failure::RedirectNotFollowed {
+            status: 307,
+            location: Some("http://acs.example.net:8080/cwmp".into()),
+        };
+        assert!(f.describe().contains("did not follow the redirect"));
+        assert!(f.describe().contains("http://acs.example.net:8080/cwmp"));
+        let none = Failure::RedirectNotFollowed {
+            status: 302,
+            location: None,
+        };
+        assert!(none.describe().contains("without a Location"));
     }
 
     #[test]

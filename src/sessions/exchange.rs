@@ -24,6 +24,10 @@ pub enum Req {
     CpeAnswer(String),
     /// Not SOAP, malformed, or not a POST.
     Other(String),
+    /// A body-less POST sent before the Inform only to be challenged (libcurl's `--digest` probe,
+    /// easycwmp and OpenWrt-derived stacks): the session runner names it so when the ACS answers it with
+    /// a 401 and no session is under way; [`req_kind`] never gives it.
+    AuthProbe,
 }
 
 /// What the ACS answered, or what happened instead.
@@ -46,9 +50,10 @@ pub enum Resp {
     Empty {
         status: u16,
     },
-    /// A redirect (3xx): the session continues at the new location.
+    /// A redirect (3xx) and its `Location`: the session continues at the new location.
     Redirect {
         status: u16,
+        location: Option<String>,
     },
     /// Another HTTP error status (400, 403, 500, 503 …).
     HttpError {
@@ -245,7 +250,10 @@ pub fn resp_kind(m: &Message) -> Resp {
                 .to_string();
             return Resp::Unauthorized { scheme };
         }
-        300..=399 => return Resp::Redirect { status },
+        300..=399 => {
+            let location = m.http.header("Location").map(|l| l.trim().to_string());
+            return Resp::Redirect { status, location };
+        }
         200..=299 => {}
         _ => return Resp::HttpError { status },
     }

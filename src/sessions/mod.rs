@@ -2,15 +2,17 @@
 //!
 //! Takes: [`crate::facts::Facts`]. Gives: the CPE→ACS sessions ([`cwmp::CwmpSession`], run through the
 //! transition table in [`cwmp_table`]), the ACS→CPE connection requests ([`connreq::ConnRequest`], table
-//! in [`connreq::cr_step`]), and the ConnectionRequestURLs the CPE reported ([`url::CrUrl`]); the device
-//! each session and connection belongs to ([`device::Device`]: its DeviceId, not its address, since
-//! routers behind one NAT share an address).
+//! in [`connreq::cr_step`]), the redirects a session met ([`redirect::Pending`]), and the
+//! ConnectionRequestURLs the CPE reported ([`url::CrUrl`]); the device each session and connection
+//! belongs to ([`device::Device`]: its DeviceId, not its address, since routers behind one NAT share an
+//! address).
 
 pub mod connreq;
 pub mod cwmp;
 pub mod cwmp_table;
 pub mod device;
 pub mod exchange;
+pub mod redirect;
 pub mod url;
 
 use std::collections::HashMap;

@@ -15,7 +15,7 @@ mod stream;
 use std::collections::VecDeque;
 
 pub use budget::HttpBudget;
-pub use message::{BodyCut, Ending, Framing, HttpMessage, StartLine};
+pub use message::{BodyCut, Ending, Framing, HttpMessage, StartLine, field_name};
 pub use start::{looks_like_start, preview};
 pub use stream::{HttpEvent, MAX_BODY, MAX_HEAD};
 

@@ -204,6 +204,11 @@ fn judge_complete(ctx: &Ctx<'_>, s: &CwmpSession) -> Verdict {
                     Verdict::fail("abandoned", format!("the session stopped {at}: {text}"))
                         .with(silence_evidence(ctx, silence))
                 }
+                Failure::RedirectNotFollowed { .. } => Verdict::fail(
+                    "http-error",
+                    format!("the session stopped {at}: {}", failure.describe()),
+                )
+                .with(ev),
                 Failure::Superseded => Verdict::fail(
                     "abandoned",
                     format!("the router started a new session {at}"),
