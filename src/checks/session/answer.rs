@@ -130,7 +130,13 @@ fn judge_inform_response(ctx: &Ctx<'_>, s: &CwmpSession) -> Verdict {
             let r = status_of(exchange);
             let retry = r.and_then(|r| r.http.header("Retry-After")).map(|v| format!(", Retry-After {v}")).unwrap_or_default();
             let reason = r.map(crate::checks::evidence::line).unwrap_or_else(|| code.to_string());
-            Verdict::fail("http-error", format!("the ACS answered the Inform with HTTP {reason}{retry}")).with(ev)
+            let ns = exchange
+                .map(|i| ctx.msg(s.exchanges[i].request))
+                .and_then(|m| m.envelope().and_then(|e| e.cwmp_ns.clone()))
+                .filter(|ns| *code == 400 && unofficial_namespace(ns))
+                .map(|ns| format!("; the Inform uses {ns}, a namespace no BBF schema defines (CWMP 1.3 and 1.4 keep cwmp-1-2; GenieACS answers it with 400)"))
+                .unwrap_or_default();
+            Verdict::fail("http-error", format!("the ACS answered the Inform with HTTP {reason}{retry}{ns}")).with(ev)
         }
         Failure::Fault { code } => Verdict::fail("soap-fault", format!("the ACS answered the Inform with {}", fault_text(*code))).with(ev),
         Failure::NotSoap { malformed: true } => Verdict::fail("malformed", "the ACS's answer to the Inform is not well-formed XML").with(ev),

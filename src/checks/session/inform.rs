@@ -113,7 +113,17 @@ fn judge_inform(ctx: &Ctx<'_>, m: &Message, acknowledged: bool) -> Verdict {
         )
         .with([ev]);
     }
-    Verdict::pass(format!("Inform from {device}: {}", events(m).join(", "))).with([ev])
+    let unofficial = env
+        .cwmp_ns
+        .as_deref()
+        .filter(|ns| unofficial_namespace(ns))
+        .map(|ns| format!(" (in {ns}, a namespace no BBF schema defines: some ACSs reject it)"))
+        .unwrap_or_default();
+    Verdict::pass(format!(
+        "Inform from {device}: {}{unofficial}",
+        events(m).join(", ")
+    ))
+    .with([ev])
 }
 
 /// No Inform at all: say how far the router got.

@@ -26,6 +26,15 @@ use crate::sessions::cwmp_table::State;
 use crate::sessions::device::Device;
 use crate::sessions::exchange::Silence;
 
+/// `cwmp-1-3` and `cwmp-1-4`: namespaces some stacks (icwmp) send although no BBF schema defines them —
+/// CWMP 1.3 and 1.4 keep `cwmp-1-2` (tr069-facts.md "read first" 2); GenieACS rejects `cwmp-1-4` with 400.
+pub(super) fn unofficial_namespace(ns: &str) -> bool {
+    matches!(
+        ns,
+        "urn:dslforum-org:cwmp-1-3" | "urn:dslforum-org:cwmp-1-4"
+    )
+}
+
 /// Every device (its DeviceId, or its address without one), named for reports, with its last session
 /// that `keep` accepts, if any, in order of the devices' first sessions. One pass: an ACS-side capture
 /// holds thousands of devices.
