@@ -61,6 +61,10 @@ fn verdict(out: &mut String, report: &Report) {
                 out.push_str(&format!("<p><strong>Next:</strong> {}</p>\n", esc(h)));
             }
         }
+        None if report.caveat.is_some() => out.push_str(&format!(
+            "<h2>Verdict: NOT JUDGED</h2>\n<p>No check failed, but {}</p>\n",
+            esc(report.caveat.as_deref().unwrap_or_default())
+        )),
         None if v == Status::Warn => {
             out.push_str("<h2>Verdict: PASS with warnings</h2>\n<p>No check failed.</p>\n")
         }
@@ -218,6 +222,7 @@ mod tests {
             notes: vec![evil.into()],
             ladders: Vec::new(),
             ladders_omitted: 0,
+            caveat: None,
             evidence_capture: None,
         }
     }

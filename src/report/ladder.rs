@@ -396,6 +396,7 @@ mod tests {
             notes: Vec::new(),
             ladders: vec![ladder],
             ladders_omitted: 0,
+            caveat: None,
             evidence_capture: None,
         };
         report.scrub(&[secret]);
