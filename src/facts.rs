@@ -177,6 +177,21 @@ pub struct Limits {
     pub http_bodies_cut: u64,
     /// HTTP message heads given up because the open messages held the whole HTTP budget.
     pub http_heads_dropped: u64,
+    /// Frames cut by the capture's snapshot length (captured length below the length on the wire).
+    pub snap_cut: Option<SnapCut>,
+}
+
+/// Frames the capture's snapshot length cut: their headers are read, the rest of their bytes is not in
+/// the file (`tcpdump -s 160`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapCut {
+    pub frames: u64,
+    /// The first cut frame.
+    pub first: u64,
+    /// The longest captured length among the cut frames: the snapshot length as it acted.
+    pub snaplen: u32,
+    /// Cut frames that carried TCP payload (whose HTTP/TLS bytes are partly missing).
+    pub tcp_payload_frames: u64,
 }
 
 /// Everything one pass over the capture found.

@@ -136,6 +136,16 @@ fn check_fixture(dir: &Path) -> Vec<String> {
                 problems.push(format!("truncation noted: {noted}, expected {t}"));
             }
         }
+        if let Some(t) = engine.get("snap_cut").and_then(|v| v.as_bool()) {
+            let noted = report["notes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|n| n.as_str().is_some_and(|s| s.contains("snap length")));
+            if noted != t {
+                problems.push(format!("snap-length cut noted: {noted}, expected {t}"));
+            }
+        }
     }
     problems
 }

@@ -91,6 +91,7 @@ pub fn packets<'a>(cap: &PcapCapture<'a>) -> Vec<Packet<'a>> {
                     },
                     window: t.window_size(),
                     payload: t.payload(),
+                    cut: 0,
                 };
                 (
                     t.source_port(),

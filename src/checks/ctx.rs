@@ -11,7 +11,7 @@ use super::set::OrderedSet;
 
 use crate::config::{Config, UrlParts};
 use crate::facts::{Facts, Message};
-use crate::flows::ConnFacts;
+use crate::flows::{AppKind, ConnFacts};
 use crate::sessions::Sessions;
 
 /// The IANA port for CWMP (TR-069 §3.2.2; tr069-facts.md §10), used only as a last resort to guess the ACS.
@@ -243,6 +243,25 @@ fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
             r.acs.insert(*only);
             r.assumptions.push(format!(
                 "ACS assumed to be {only}: no Inform and no --acs-url, and it is the only TLS server in the capture"
+            ));
+        }
+    }
+    if r.acs.is_empty() && facts.limits.snap_cut.is_some() {
+        // The snapshot length cut the HTTP messages: the servers of the HTTP connections whose payload
+        // was cut are the best evidence left of where the router registers.
+        let cut: Vec<SocketAddr> = facts
+            .conns
+            .iter()
+            .filter(|c| c.app == AppKind::Http && c.snap_cut > 0 && c.syn_count > 0)
+            .map(|c| c.server)
+            .collect();
+        for c in &cut {
+            r.acs.insert(*c);
+        }
+        if let Some(first) = cut.first() {
+            r.assumptions.push(format!(
+                "ACS assumed to be {first}: the capture's snap length cut the HTTP messages, and it is the \
+                 server of the HTTP connections they travel in"
             ));
         }
     }

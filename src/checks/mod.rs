@@ -21,6 +21,7 @@ mod reach;
 mod retest;
 mod session;
 mod set;
+pub mod snapcut;
 mod tls;
 mod udp_cr;
 mod url;
@@ -186,7 +187,8 @@ pub fn run_all(
     live: Option<&LiveReport>,
 ) -> Vec<CheckResult> {
     let cat = catalog::catalog();
-    cat.checks
+    let mut results: Vec<CheckResult> = cat
+        .checks
         .iter()
         .map(|entry| {
             let (id, check, _) = REGISTRY
@@ -217,7 +219,15 @@ pub fn run_all(
                 evidence: verdict.evidence,
             }
         })
-        .collect()
+        .collect();
+    if let Some(c) = ctx {
+        snapcut::explain_skips(
+            c.facts.limits.snap_cut.as_ref(),
+            !c.sessions.cwmp.is_empty(),
+            &mut results,
+        );
+    }
+    results
 }
 
 #[cfg(test)]

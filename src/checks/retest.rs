@@ -33,6 +33,16 @@ pub fn min_retry_wait(n: u32) -> f64 {
     RETRY_MIN_WAIT * RETRY_MULTIPLIER.powi(n.clamp(1, 10) as i32 - 1)
 }
 
+/// How an attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ended {
+    /// The ACS accepted the Inform.
+    Ok,
+    Failed,
+    /// The capture (or the file) ended before the Inform was answered: neither ok nor failed.
+    Unfinished,
+}
+
 /// One registration attempt.
 #[derive(Debug)]
 struct Attempt {
@@ -41,7 +51,7 @@ struct Attempt {
     cpe: IpAddr,
     start: At,
     end: At,
-    ok: bool,
+    ended: Ended,
     retry_count: Option<u32>,
     what: String,
 }
@@ -53,12 +63,22 @@ fn session_attempt(ctx: &Ctx<'_>, s: &CwmpSession) -> Option<Attempt> {
         .last()
         .map(|e| ctx.msg(e.response.unwrap_or(e.request)))?;
     let answered = s.steps.iter().any(|st| st.to == State::CpeTurn);
-    let ok = answered && matches!(s.outcome, Outcome::Completed { .. } | Outcome::Open { .. });
+    let cut = s.outcome.cut_by_capture_end();
+    let ended = match (answered, &s.outcome) {
+        (true, Outcome::Completed { .. }) => Ended::Ok,
+        (true, _) if cut => Ended::Ok,
+        (false, _) if cut => Ended::Unfinished,
+        _ => Ended::Failed,
+    };
     let retry_count = s
         .inform(ctx.facts)
         .and_then(|m| m.envelope()?.inform()?.retry_count);
     let what = match &s.outcome {
         Outcome::Completed { .. } => "session completed".to_string(),
+        Outcome::Open { state } | Outcome::Failed { state, .. } if cut => format!(
+            "session unfinished when the capture ends ({})",
+            state.describe()
+        ),
         Outcome::Open { state } => format!(
             "session still open at the end of the capture ({})",
             state.describe()
@@ -76,7 +96,7 @@ fn session_attempt(ctx: &Ctx<'_>, s: &CwmpSession) -> Option<Attempt> {
         cpe: s.cpe,
         start: first.http.first,
         end: last.at(),
-        ok,
+        ended,
         retry_count,
         what,
     })
@@ -113,7 +133,7 @@ fn collect_attempts(ctx: &Ctx<'_>) -> Vec<Attempt> {
             cpe: c.client.ip(),
             start: c.first,
             end: c.last,
-            ok: false,
+            ended: Ended::Failed,
             retry_count: None,
             what: format!("{} → {}: {how}", c.client, c.server),
         });
@@ -141,16 +161,37 @@ pub fn attempts(ctx: &Ctx<'_>) -> Verdict {
     })
 }
 
-/// One device's attempts, oldest first (never empty).
-fn judge(ctx: &Ctx<'_>, all: &[Attempt]) -> Verdict {
-    let Some(last) = all.last() else {
-        return Verdict::skip("no-evidence", "no registration attempt");
+/// One device's attempts, oldest first (never empty). An attempt the capture's end cut short is shown
+/// but judged neither way.
+fn judge(ctx: &Ctx<'_>, every: &[Attempt]) -> Verdict {
+    let evidence = attempt_evidence(ctx, every);
+    let unfinished = every
+        .iter()
+        .filter(|a| a.ended == Ended::Unfinished)
+        .count();
+    let all: Vec<&Attempt> = every
+        .iter()
+        .filter(|a| a.ended != Ended::Unfinished)
+        .collect();
+    let Some(&last) = all.last() else {
+        let summary = match unfinished {
+            0 => "no registration attempt".to_string(),
+            1 => "the registration attempt was unfinished when the capture ends: not judged".into(),
+            n => format!(
+                "all {n} registration attempts were unfinished when the capture ends: not judged"
+            ),
+        };
+        return Verdict::skip("no-evidence", summary).with(evidence);
     };
-    let evidence = attempt_evidence(ctx, all);
-    let failed = all.iter().filter(|a| !a.ok).count();
+    let also = match unfinished {
+        0 => String::new(),
+        n => format!("; {n} more unfinished when the capture ends"),
+    };
+    let all = &all[..];
+    let failed = all.iter().filter(|a| a.ended == Ended::Failed).count();
     let trend = retry_trend(all);
     let fast = fast_retry(all);
-    if last.ok {
+    if last.ended == Ended::Ok {
         if let Some(text) = fast {
             return Verdict::warn("fast-retry", text).with(evidence);
         }
@@ -158,7 +199,7 @@ fn judge(ctx: &Ctx<'_>, all: &[Attempt]) -> Verdict {
             return Verdict::warn(
                 "some-failed",
                 format!(
-                    "{failed} of {} attempts failed before the last one succeeded{trend}",
+                    "{failed} of {} attempts failed before the last one succeeded{trend}{also}",
                     all.len()
                 ),
             )
@@ -166,16 +207,16 @@ fn judge(ctx: &Ctx<'_>, all: &[Attempt]) -> Verdict {
         }
         let n = all.len();
         return Verdict::pass(if n == 1 {
-            "the registration attempt succeeded".to_string()
+            format!("the registration attempt succeeded{also}")
         } else {
-            format!("all {n} attempts succeeded")
+            format!("all {n} attempts succeeded{also}")
         })
         .with(evidence);
     }
     if failed == all.len() && all.len() >= 3 {
         // The FAQ's step 4: three failures mean R&D; say what they need.
         let mut summary = format!(
-            "{} attempts, all failed{trend}: hand the case to R&D with this report (--format html or markdown), \
+            "{} attempts, all failed{trend}{also}: hand the case to R&D with this report (--format html or markdown), \
              the capture (or --evidence-pcap's), and the router's model, firmware version and CWMP settings",
             all.len()
         );
@@ -190,7 +231,7 @@ fn judge(ctx: &Ctx<'_>, all: &[Attempt]) -> Verdict {
     Verdict::warn(
         "too-few",
         format!(
-            "the last attempt failed ({failed} failed of {}{trend}); the FAQ asks for three attempts before escalating",
+            "the last attempt failed ({failed} failed of {}{trend}{also}); the FAQ asks for three attempts before escalating",
             all.len()
         ),
     )
@@ -204,9 +245,13 @@ fn attempt_evidence(ctx: &Ctx<'_>, all: &[Attempt]) -> Vec<Evidence> {
         .enumerate()
         .map(|(i, a)| {
             let retry = a.retry_count.map(|r| format!(", RetryCount {r}")).unwrap_or_default();
-            let outcome = if a.ok { "ok" } else { "failed" };
+            let outcome = match a.ended {
+                Ended::Ok => "ok",
+                Ended::Failed => "failed",
+                Ended::Unfinished => "unfinished",
+            };
             let mut text = format!("attempt {} ({outcome}{retry}): {}", i + 1, a.what);
-            if let Some(prev) = i.checked_sub(1).map(|p| &all[p]).filter(|p| !p.ok) {
+            if let Some(prev) = i.checked_sub(1).map(|p| &all[p]).filter(|p| p.ended == Ended::Failed) {
                 let n = a.retry_count.filter(|r| *r > 0).unwrap_or(i as u32);
                 let waited = a.start.ts.seconds_since(prev.end.ts);
                 text.push_str(&format!(
@@ -222,15 +267,17 @@ fn attempt_evidence(ctx: &Ctx<'_>, all: &[Attempt]) -> Vec<Evidence> {
 
 /// ", RetryCount 0 → 1 → 2" when the attempts report it; a count that does not grow over failed
 /// attempts is named (the router should report each retry).
-fn retry_trend(all: &[Attempt]) -> String {
+fn retry_trend(all: &[&Attempt]) -> String {
     let counts: Vec<u32> = all.iter().filter_map(|a| a.retry_count).collect();
     if counts.len() < 2 {
         return String::new();
     }
     let list: Vec<String> = counts.iter().map(u32::to_string).collect();
-    let stuck = all
-        .windows(2)
-        .any(|w| !w[0].ok && w[0].retry_count.is_some() && w[1].retry_count <= w[0].retry_count);
+    let stuck = all.windows(2).any(|w| {
+        w[0].ended == Ended::Failed
+            && w[0].retry_count.is_some()
+            && w[1].retry_count <= w[0].retry_count
+    });
     let note = if stuck {
         " (it does not grow after a failure)"
     } else {
@@ -240,10 +287,10 @@ fn retry_trend(all: &[Attempt]) -> String {
 }
 
 /// The first retry that came sooner than the back-off allows, in words.
-fn fast_retry(all: &[Attempt]) -> Option<String> {
+fn fast_retry(all: &[&Attempt]) -> Option<String> {
     all.windows(2).enumerate().find_map(|(i, w)| {
-        let (prev, next) = (&w[0], &w[1]);
-        if prev.ok {
+        let (prev, next) = (w[0], w[1]);
+        if prev.ended != Ended::Failed {
             return None;
         }
         let n = next.retry_count.filter(|r| *r > 0).unwrap_or(i as u32 + 1);
@@ -256,6 +303,69 @@ fn fast_retry(all: &[Attempt]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::Input;
+    use crate::config::Config;
+
+    fn verdict_of(name: &str) -> Verdict {
+        let path = format!("fixtures/{name}/capture.pcap");
+        judged(crate::engine::analyze(&Input::File(path.into())).expect("fixture readable"))
+    }
+
+    fn judged(facts: crate::facts::Facts) -> Verdict {
+        let sessions = crate::sessions::build(&facts);
+        let config = Config::default();
+        attempts(&Ctx::new(&facts, &sessions, &config, "test"))
+    }
+
+    /// A little-endian pcap fixture ending after its frame `last` (the records that follow dropped).
+    fn cut_after(name: &str, last: usize) -> crate::facts::Facts {
+        let bytes = std::fs::read(format!("fixtures/{name}/capture.pcap")).expect("fixture");
+        assert_eq!(
+            bytes[..4],
+            [0xd4, 0xc3, 0xb2, 0xa1],
+            "little-endian microsecond pcap"
+        );
+        let mut end = 24;
+        for _ in 0..last {
+            let caplen = u32::from_le_bytes(bytes[end + 8..end + 12].try_into().unwrap());
+            end += 16 + caplen as usize;
+        }
+        crate::engine::analyze_reader(name, &bytes[..end]).expect("readable")
+    }
+
+    #[test]
+    fn a_session_cut_by_the_end_of_the_file_is_not_a_failed_attempt() {
+        let v = verdict_of("review-capture-cut-mid-session");
+        assert_eq!(v.status, crate::checks::Status::Pass, "{}", v.summary);
+        let text = &v.evidence[0].text;
+        assert!(text.contains("(ok, RetryCount 0)"), "{text}");
+        assert!(
+            text.contains("unfinished when the capture ends (waiting for the ACS"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_inform_unanswered_when_the_capture_ends_is_judged_neither_way() {
+        // The capture ends right after the Inform: nothing failed, nothing succeeded.
+        let whole = crate::engine::analyze(&Input::File(
+            "fixtures/healthy-bootstrap/capture.pcap".into(),
+        ))
+        .expect("fixture readable");
+        let inform = whole.messages[0].http.last.frame;
+        let v = judged(cut_after("healthy-bootstrap", inform as usize));
+        assert_eq!(v.status, crate::checks::Status::Skip, "{}", v.summary);
+        assert!(
+            v.summary.contains("unfinished when the capture ends"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.evidence[0].text.contains("(unfinished"),
+            "{}",
+            v.evidence[0].text
+        );
+    }
 
     #[test]
     fn back_off_table_matches_tr069_defaults() {

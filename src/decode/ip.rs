@@ -44,12 +44,20 @@ pub(super) fn decode(data: &[u8], encap: Encap) -> Decoded<'_> {
         LaxIpSlice::Ipv4(v4) => (v4.header().ttl(), false),
         LaxIpSlice::Ipv6(v6) => (v6.header().hop_limit(), true),
     };
+    // What the IP header announces beyond the captured bytes: with the transport header whole, all of
+    // it is transport payload cut by the snapshot length. (Link padding makes `data` longer, never
+    // shorter; an IPv6 jumbogram's payload length 0 announces nothing.)
+    let announced = match &ip {
+        LaxIpSlice::Ipv4(v4) => usize::from(v4.header().total_len()),
+        LaxIpSlice::Ipv6(v6) => 40 + usize::from(v6.header().payload_length()),
+    };
+    let cut = u32::try_from(announced.saturating_sub(data.len())).unwrap_or(u32::MAX);
     let payload = ip.payload();
     let protocol = payload.ip_number.0;
     let transport = if payload.fragmented {
         Transport::Other { protocol }
     } else {
-        match transport(protocol, payload.payload, v6) {
+        match transport(protocol, payload.payload, v6, cut) {
             Ok(t) => t,
             Err(layer) => return malformed(layer, "header cut short"),
         }
@@ -69,7 +77,7 @@ fn malformed(layer: &'static str, reason: &'static str) -> Decoded<'static> {
 }
 
 /// The transport above IP; `Err` names the layer whose header is cut short or invalid.
-fn transport(protocol: u8, data: &[u8], v6: bool) -> Result<Transport<'_>, &'static str> {
+fn transport(protocol: u8, data: &[u8], v6: bool, cut: u32) -> Result<Transport<'_>, &'static str> {
     Ok(match protocol {
         TCP => {
             let tcp = TcpSlice::from_slice(data).map_err(|_| "tcp")?;
@@ -87,6 +95,7 @@ fn transport(protocol: u8, data: &[u8], v6: bool) -> Result<Transport<'_>, &'sta
                 },
                 window: tcp.window_size(),
                 payload: tcp.payload(),
+                cut,
             })
         }
         UDP => {
@@ -183,7 +192,9 @@ mod tests {
         let Transport::Tcp(t) = ip.transport else {
             panic!("not TCP")
         };
-        assert_eq!(t.payload.len(), 56);
+        assert_eq!((t.payload.len(), t.cut), (56, 1344));
+        let whole = packet(decode(&full, Encap::default()));
+        assert!(matches!(whole.transport, Transport::Tcp(t) if t.cut == 0));
         let udp_cut = ipv4(17, A, B, &udp(68, 67, &[1; 300]));
         let ip = packet(decode(&udp_cut[..100], Encap::default()));
         assert!(matches!(ip.transport, Transport::Udp(u) if u.payload.len() == 72));

@@ -98,6 +98,9 @@ pub struct TcpSegment<'a> {
     pub window: u16,
     /// Bytes after the TCP header (options skipped), within the IP length, as captured.
     pub payload: &'a [u8],
+    /// Payload bytes the IP length announces beyond `payload`: the frame was cut by the capture's
+    /// snapshot length. They occupy sequence space (`seq + payload.len() + cut` is the next byte).
+    pub cut: u32,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use crate::apps::icmp::IcmpFacts;
 use crate::capture::{CaptureError, Frame, Input, read_frames, read_frames_from};
 use crate::decode::{Decoded, Transport, decode};
-use crate::facts::{Facts, Limits, PppoeTraffic, WanEvent};
+use crate::facts::{Facts, Limits, PppoeTraffic, SnapCut, WanEvent};
 use crate::flows::{At, FlowTable};
 use streams::{App, Streams};
 use udp::UdpFacts;
@@ -66,6 +66,17 @@ impl Pass {
             frame: f.number,
             ts: f.ts,
         };
+        let frame_cut = f.orig_len.saturating_sub(f.data.len() as u32);
+        if frame_cut > 0 {
+            let c = self.limits.snap_cut.get_or_insert(SnapCut {
+                frames: 0,
+                first: f.number,
+                snaplen: 0,
+                tcp_payload_frames: 0,
+            });
+            c.frames += 1;
+            c.snaplen = c.snaplen.max(f.data.len() as u32);
+        }
         match decode(f.link_type, f.data) {
             Decoded::Ip(p) => {
                 if p.encap.pppoe_session.is_some() {
@@ -85,7 +96,18 @@ impl Pass {
                     Transport::Tcp(seg) => {
                         let src = SocketAddr::new(p.src, seg.src_port);
                         let dst = SocketAddr::new(p.dst, seg.dst_port);
-                        self.table.segment(src, dst, seg, at, &mut self.streams);
+                        // Trusted only as far as the frame itself says it was cut: a bogus IP length
+                        // in a whole frame is not a snapshot cut.
+                        let seg = crate::decode::TcpSegment {
+                            cut: seg.cut.min(frame_cut),
+                            ..*seg
+                        };
+                        if seg.cut > 0
+                            && let Some(c) = &mut self.limits.snap_cut
+                        {
+                            c.tcp_payload_frames += 1;
+                        }
+                        self.table.segment(src, dst, &seg, at, &mut self.streams);
                     }
                     Transport::Udp(d) => self.udp.datagram(at, p.src, p.dst, d),
                     Transport::Icmp(m) => self.icmp.message(at, p.src, p.dst, m),

@@ -51,6 +51,8 @@ pub enum Delivery<'a> {
 struct Pending {
     seq: u32,
     data: Vec<u8>,
+    /// Bytes after `data` that the snapshot length cut.
+    cut: u32,
     frame: u64,
     ts: Timestamp,
 }
@@ -71,6 +73,10 @@ pub struct StreamStats {
     pub gap_bytes: u64,
     /// The first frame after the first hole, for evidence.
     pub first_gap_frame: Option<u64>,
+    /// Segments cut by the capture's snapshot length, and the bytes cut (not counted as gaps: the
+    /// capture saw them go, it only did not keep them).
+    pub snap_cuts: u32,
+    pub snap_cut_bytes: u64,
 }
 
 /// One direction of a TCP connection.
@@ -122,29 +128,49 @@ impl Assembler {
         budget: &mut PendingBudget,
         out: &mut dyn FnMut(Delivery<'_>),
     ) {
+        self.segment_cut(seq, payload, 0, fin, at, budget, out);
+    }
+
+    /// The same for a segment whose last `cut` payload bytes were not captured (the capture's snapshot
+    /// length): they still occupy sequence space, so they are reported as a [`Delivery::Gap`] at once —
+    /// the sender did send them, nothing later will fill them, and waiting for them would hold every
+    /// following segment as out of order.
+    #[allow(clippy::too_many_arguments)]
+    pub fn segment_cut(
+        &mut self,
+        seq: u32,
+        payload: &[u8],
+        cut: u32,
+        fin: bool,
+        at: At,
+        budget: &mut PendingBudget,
+        out: &mut dyn FnMut(Delivery<'_>),
+    ) {
         let At { frame, ts } = at;
         let next = *self.next.get_or_insert_with(|| {
             self.start_missed = true;
             seq
         });
+        let on_wire = (payload.len() as u32).saturating_add(cut);
         if fin && self.fin.is_none() {
-            self.fin = Some((seq.wrapping_add(payload.len() as u32), frame, ts));
+            self.fin = Some((seq.wrapping_add(on_wire), frame, ts));
         }
-        if !payload.is_empty() {
+        if on_wire > 0 {
             let d = seq_diff(seq, next);
-            let len = payload.len() as i64;
+            let len = i64::from(on_wire);
             if d + len <= 0 {
                 self.stats.retransmissions += 1;
             } else if d <= 0 {
                 if d < 0 {
                     self.stats.overlaps += 1;
                 }
-                let fresh = &payload[(-d) as usize..];
+                let fresh = payload.get((-d) as usize..).unwrap_or_default();
                 self.deliver(fresh, frame, ts, frame, out);
+                self.skip_cut(seq.wrapping_add(on_wire), frame, out);
                 self.drain(Some(frame), budget, out);
             } else {
                 self.stats.out_of_order += 1;
-                self.hold(seq, payload, frame, ts, budget);
+                self.hold(seq, payload, cut, at, budget);
                 if self.pending_bytes > PENDING_LIMIT {
                     self.skip_hole(budget, out);
                 }
@@ -157,6 +183,22 @@ impl Assembler {
             }
         }
         self.deliver_fin_if_due(out);
+    }
+
+    /// Steps over the bytes a snapshot length cut from a segment ending at `end`, when the stream has not
+    /// passed them yet: a gap in the stream, counted apart from lost bytes.
+    fn skip_cut(&mut self, end: u32, frame: u64, out: &mut dyn FnMut(Delivery<'_>)) {
+        let next = self.next.expect("origin set");
+        let hole = seq_diff(end, next);
+        if hole > 0 {
+            self.stats.snap_cuts += 1;
+            self.stats.snap_cut_bytes += hole as u64;
+            self.next = Some(end);
+            out(Delivery::Gap {
+                len: hole as u64,
+                frame,
+            });
+        }
     }
 
     /// The connection was reset or the capture ended: report any hole and deliver what waits behind it.
@@ -229,18 +271,14 @@ impl Assembler {
                     out,
                 );
             }
+            let end = p.seq.wrapping_add(p.data.len() as u32).wrapping_add(p.cut);
+            self.skip_cut(end, p.frame, out);
         }
     }
 
     /// Keeps an early segment, ordered by sequence number; an exact duplicate is dropped (first copy wins).
-    fn hold(
-        &mut self,
-        seq: u32,
-        payload: &[u8],
-        frame: u64,
-        ts: Timestamp,
-        budget: &mut PendingBudget,
-    ) {
+    fn hold(&mut self, seq: u32, payload: &[u8], cut: u32, at: At, budget: &mut PendingBudget) {
+        let At { frame, ts } = at;
         let next = self.next.expect("origin set");
         let key = seq_diff(seq, next);
         let at = self
@@ -248,7 +286,7 @@ impl Assembler {
             .partition_point(|p| seq_diff(p.seq, next) < key);
         if let Some(same) = self.pending.get(at)
             && same.seq == seq
-            && same.data.len() >= payload.len()
+            && same.data.len() + same.cut as usize >= payload.len() + cut as usize
         {
             self.stats.retransmissions += 1;
             return;
@@ -261,6 +299,7 @@ impl Assembler {
             Pending {
                 seq,
                 data: payload.to_vec(),
+                cut,
                 frame,
                 ts,
             },
@@ -364,6 +403,82 @@ mod tests {
 
     fn data(s: &str, frame: u64, trigger: u64) -> Seen {
         Seen::Data(s.into(), frame, trigger)
+    }
+
+    /// Feeds (seq, captured payload, bytes cut after it, fin, frame) segments after a SYN with ISN 999.
+    fn run_cut(segments: &[(u32, &str, u32, bool, u64)]) -> (Vec<Seen>, Assembler) {
+        let (mut a, mut budget, mut seen) =
+            (Assembler::default(), PendingBudget::default(), vec![]);
+        a.syn(999);
+        for &(seq, data, cut, fin, frame) in segments {
+            a.segment_cut(
+                seq,
+                data.as_bytes(),
+                cut,
+                fin,
+                At::test(frame),
+                &mut budget,
+                &mut |d| seen.push(seen_of(d)),
+            );
+        }
+        a.flush(99, &mut budget, &mut |d| seen.push(seen_of(d)));
+        assert_eq!(budget.used(), 0);
+        (seen, a)
+    }
+
+    #[test]
+    fn snap_cut_bytes_are_a_gap_at_once_and_the_stream_goes_on() {
+        // "POST" + 6 cut, then "next" + 2 cut right behind, then a whole segment and the FIN after it.
+        let (seen, a) = run_cut(&[
+            (1000, "POST", 6, false, 4),
+            (1010, "next", 2, false, 5),
+            (1016, "tail", 0, true, 6),
+        ]);
+        assert_eq!(
+            seen,
+            vec![
+                data("POST", 4, 4),
+                Seen::Gap(6, 4),
+                data("next", 5, 5),
+                Seen::Gap(2, 5),
+                data("tail", 6, 6),
+                Seen::Fin(6),
+            ]
+        );
+        let st = a.stats;
+        assert_eq!((st.snap_cuts, st.snap_cut_bytes, st.gaps), (2, 8, 0));
+        assert_eq!((st.out_of_order, st.retransmissions), (0, 0));
+    }
+
+    #[test]
+    fn a_cut_segment_out_of_order_or_retransmitted_is_not_counted_twice() {
+        // The cut segment arrives ahead of "ab", waits, and is released with its cut; its
+        // retransmission (cut the same way) is recognised as such.
+        let (seen, a) = run_cut(&[
+            (1002, "cd", 4, false, 5),
+            (1000, "ab", 0, false, 6),
+            (1002, "cd", 4, false, 7),
+            (1008, "", 0, true, 8),
+        ]);
+        assert_eq!(
+            seen,
+            vec![
+                data("ab", 6, 6),
+                data("cd", 5, 6),
+                Seen::Gap(4, 5),
+                Seen::Fin(8),
+            ]
+        );
+        assert_eq!((a.stats.snap_cuts, a.stats.retransmissions), (1, 1));
+    }
+
+    #[test]
+    fn a_fin_on_a_cut_segment_follows_its_whole_length() {
+        let (seen, _) = run_cut(&[(1000, "GET", 20, true, 3)]);
+        assert_eq!(
+            seen,
+            vec![data("GET", 3, 3), Seen::Gap(20, 3), Seen::Fin(3)]
+        );
     }
 
     #[test]

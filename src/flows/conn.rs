@@ -93,6 +93,8 @@ pub struct ConnFacts {
     /// Reassembly counters per direction, for the connections whose streams were followed.
     pub streams: [StreamStats; 2],
     pub app: AppKind,
+    /// Segments whose payload the capture's snapshot length cut (their TCP header is whole).
+    pub snap_cut: u32,
 }
 
 impl ConnFacts {
@@ -124,6 +126,7 @@ impl ConnFacts {
             bytes: [0, 0],
             streams: Default::default(),
             app: AppKind::None,
+            snap_cut: 0,
         }
     }
 

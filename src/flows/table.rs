@@ -246,14 +246,26 @@ impl<A: Default> FlowTable<A> {
         sink: &mut S,
     ) {
         let dir = live.facts.dir_of(src);
-        live.facts.observe(dir, seg.flags, seg.payload.len(), at);
+        live.facts
+            .observe(dir, seg.flags, seg.payload.len() + seg.cut as usize, at);
+        if seg.cut > 0 {
+            live.facts.snap_cut += 1;
+        }
         match &mut live.streams {
             Streams::Ignored => {}
             Streams::Watching(watch) => {
                 if seg.flags.syn {
                     watch.syn(dir, seg.seq);
                 } else {
-                    watch.segment(dir, seg.seq, seg.payload, seg.flags.fin, at, budget);
+                    watch.segment(
+                        dir,
+                        seg.seq,
+                        seg.payload,
+                        seg.cut,
+                        seg.flags.fin,
+                        at,
+                        budget,
+                    );
                     if !watch.prefix(dir).is_empty() {
                         Self::decide(live, dir, budget, sink);
                     }
@@ -266,9 +278,15 @@ impl<A: Default> FlowTable<A> {
                     a.syn(seg.seq);
                 } else {
                     let (facts, app) = (&live.facts, &mut live.app);
-                    a.segment(seg.seq, seg.payload, seg.flags.fin, at, budget, &mut |d| {
-                        sink.deliver(facts, app, from_client, d)
-                    });
+                    a.segment_cut(
+                        seg.seq,
+                        seg.payload,
+                        seg.cut,
+                        seg.flags.fin,
+                        at,
+                        budget,
+                        &mut |d| sink.deliver(facts, app, from_client, d),
+                    );
                 }
             }
         }
@@ -471,6 +489,7 @@ mod tests {
                 },
                 window: 0,
                 payload: payload.as_bytes(),
+                cut: 0,
             };
             let at = At {
                 frame: self.frame,

@@ -54,12 +54,15 @@ impl Watch {
         self.dirs[dir].asm.syn(isn);
     }
 
-    /// Reassembles one segment of direction `dir` and holds what it delivers.
+    /// Reassembles one segment of direction `dir` and holds what it delivers; `cut` payload bytes
+    /// after `payload` were not captured (see [`Assembler::segment_cut`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn segment(
         &mut self,
         dir: usize,
         seq: u32,
         payload: &[u8],
+        cut: u32,
         fin: bool,
         at: At,
         budget: &mut PendingBudget,
@@ -67,7 +70,7 @@ impl Watch {
         let d = &mut self.dirs[dir];
         let (bytes, held) = (&mut d.bytes, &mut d.held);
         d.asm
-            .segment(seq, payload, fin, at, budget, &mut |delivery| {
+            .segment_cut(seq, payload, cut, fin, at, budget, &mut |delivery| {
                 held.push(match delivery {
                     Delivery::Data {
                         bytes: b,
@@ -157,8 +160,8 @@ mod tests {
         let budget = &mut PendingBudget::default();
         let mut w = Watch::default();
         w.syn(0, 99);
-        w.segment(0, 100, b"P", false, At::test(4), budget);
-        w.segment(0, 101, b"OS", false, At::test(5), budget);
+        w.segment(0, 100, b"P", 0, false, At::test(4), budget);
+        w.segment(0, 101, b"OS", 0, false, At::test(5), budget);
         assert_eq!(w.prefix(0), b"POS");
         let mut seen = Vec::new();
         let asm = w.replay(&mut |dir, d| {
@@ -183,12 +186,12 @@ mod tests {
     fn restart_forgets_a_direction_and_swap_exchanges_them() {
         let budget = &mut PendingBudget::default();
         let mut w = Watch::default();
-        w.segment(1, 500, b"body", false, At::test(2), budget);
+        w.segment(1, 500, b"body", 0, false, At::test(2), budget);
         w.swap();
         assert_eq!(w.prefix(0), b"body");
         w.restart(0, budget);
         assert!(w.prefix(0).is_empty());
-        w.segment(0, 9000, b"GET", false, At::test(3), budget);
+        w.segment(0, 9000, b"GET", 0, false, At::test(3), budget);
         assert_eq!(w.prefix(0), b"GET");
     }
 
@@ -198,8 +201,8 @@ mod tests {
         let mut w = Watch::default();
         w.syn(0, 99);
         w.syn(1, 499);
-        w.segment(0, 110, b"later", false, At::test(3), budget);
-        w.segment(1, 510, b"later", false, At::test(4), budget);
+        w.segment(0, 110, b"later", 0, false, At::test(3), budget);
+        w.segment(1, 510, b"later", 0, false, At::test(4), budget);
         assert!(w.prefix(0).is_empty(), "waiting behind a hole");
         assert!(budget.used() > 0);
         w.restart(1, budget);

@@ -61,6 +61,10 @@ fn verdict(out: &mut String, report: &Report) {
                 out.push_str(&format!("<p><strong>Next:</strong> {}</p>\n", esc(h)));
             }
         }
+        None if report.caveat.is_some() => out.push_str(&format!(
+            "<h2>Verdict: NOT JUDGED</h2>\n<p>No check failed, but {}</p>\n",
+            esc(report.caveat.as_deref().unwrap_or_default())
+        )),
         None => {
             let word = if v == Status::Warn {
                 "PASS with warnings"
@@ -227,6 +231,7 @@ mod tests {
             notes: vec![evil.into()],
             ladders: Vec::new(),
             ladders_omitted: 0,
+            caveat: None,
             evidence_capture: None,
         }
     }

@@ -109,6 +109,9 @@ struct Document<'a> {
     source: &'a str,
     verdict: &'a str,
     first_failure: Option<&'a str>,
+    /// Why "pass" means nothing here (the capture could not show the CWMP exchange); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    caveat: Option<&'a str>,
     capture: Option<CaptureView<'a>>,
     assumptions: &'a [String],
     notes: &'a [String],
@@ -148,6 +151,7 @@ pub fn render(report: &Report) -> String {
         source: &report.source,
         verdict: report.verdict().as_str(),
         first_failure: report.first_failure().map(|c| c.id),
+        caveat: report.caveat.as_deref(),
         capture: report.capture.as_ref().map(|c| CaptureView {
             format: &c.format,
             frames: c.frames,

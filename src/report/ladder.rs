@@ -218,7 +218,8 @@ pub fn build(facts: &Facts, sessions: &Sessions) -> (Vec<Ladder>, usize) {
     let mut all: Vec<(u64, bool, Which)> = Vec::new();
     for (i, s) in sessions.cwmp.iter().enumerate() {
         if let Some(first) = s.first_message() {
-            let failed = matches!(s.outcome, Outcome::Failed { .. });
+            let failed =
+                matches!(s.outcome, Outcome::Failed { .. }) && !s.outcome.cut_by_capture_end();
             all.push((frame(first), failed, Which::Session(i)));
         }
     }
@@ -396,6 +397,7 @@ mod tests {
             notes: Vec::new(),
             ladders: vec![ladder],
             ladders_omitted: 0,
+            caveat: None,
             evidence_capture: None,
         };
         report.scrub(&[secret]);

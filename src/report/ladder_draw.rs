@@ -46,6 +46,8 @@ pub(crate) fn session_ladder(facts: &Facts, s: &CwmpSession, number: usize) -> L
     msgs.sort_by_key(|&i| facts.messages[i].at().frame);
     let last = msgs.last().copied();
     let (target, silence) = match &s.outcome {
+        // Cut by the end of the capture: nothing failed, no row is marked.
+        o if o.cut_by_capture_end() => (Target::Nothing, None),
         Outcome::Failed {
             failure, exchange, ..
         } => {

@@ -200,6 +200,13 @@ pub fn session_outcome(facts: &Facts, s: &CwmpSession) -> (End, String) {
             };
             (End::Completed, text)
         }
+        Outcome::Failed { state, .. } if s.outcome.cut_by_capture_end() => (
+            End::Open,
+            format!(
+                "cut by the capture end: unfinished when the capture ends ({})",
+                state.describe()
+            ),
+        ),
         Outcome::Failed { failure, state, .. } => (
             End::Failed,
             format!("failed {}: {}", state.describe(), failure_text(failure)),
@@ -270,6 +277,27 @@ pub fn cr_outcome(cr: &ConnRequest) -> (End, String) {
 mod tests {
     use super::*;
     use crate::sessions::exchange::Silence;
+
+    #[test]
+    fn a_session_cut_by_the_end_of_the_file_is_not_marked_failed() {
+        let path = "fixtures/review-capture-cut-mid-session/capture.pcap";
+        let facts = crate::engine::analyze(&crate::capture::Input::File(path.into())).unwrap();
+        let sessions = crate::sessions::build(&facts);
+        let (end, text) = session_outcome(&facts, &sessions.cwmp[0]);
+        assert_eq!(end, End::Open);
+        assert_eq!(
+            text,
+            "cut by the capture end: unfinished when the capture ends (waiting for the ACS's next \
+             RPC or the empty 204)"
+        );
+        let ladder = crate::report::ladder_draw::session_ladder(&facts, &sessions.cwmp[0], 1);
+        let marked = ladder.rows.iter().any(|r| match r {
+            crate::report::ladder::Row::Arrow(a) => a.failed,
+            crate::report::ladder::Row::Conn(c) => c.failed,
+            _ => false,
+        });
+        assert!(!marked, "{:?}", ladder.rows);
+    }
 
     #[test]
     fn clip_bounds_length_and_removes_control_characters() {

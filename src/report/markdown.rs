@@ -62,6 +62,10 @@ pub fn render(report: &Report) -> String {
                 out.push_str(&format!("> **Next:** {h}\n\n"));
             }
         }
+        None if report.caveat.is_some() => out.push_str(&format!(
+            "**Verdict: NOT JUDGED** — no check failed, but {}\n\n",
+            report.caveat.as_deref().unwrap_or_default()
+        )),
         None => {
             let word = if report.verdict() == Status::Warn {
                 "PASS with warnings"

@@ -69,6 +69,9 @@ pub struct Report {
     pub assumptions: Vec<String>,
     /// What could not be read or kept (a truncated file, full tables, undecoded frames).
     pub notes: Vec<String>,
+    /// Why "no check failed" does not mean the registration works: the capture could not show it (its
+    /// snap length cut the CWMP messages). The verdict lines say so instead of a bare PASS.
+    pub caveat: Option<String>,
     /// The trimmed capture written for R&D (`--evidence-pcap`), with its frame map.
     pub evidence_capture: Option<crate::evidence_pcap::EvidenceCapture>,
     /// Ladder diagrams of the CWMP sessions and connection requests, the most relevant ones.
@@ -142,6 +145,37 @@ impl Report {
     }
 }
 
+/// The capture's snapshot length cut frames: their headers (and TCP flags) are read, the bytes after the
+/// cut are not in the file.
+pub fn snap_cut_note(c: &crate::facts::SnapCut) -> String {
+    let frames = match c.frames {
+        1 => "1 frame was".to_string(),
+        n => format!("{n} frames were"),
+    };
+    format!(
+        "{frames} cut by the capture's snap length ({} bytes; first #{}): HTTP bodies and SOAP are not \
+         visible — capture again with `tcpdump -s 0`",
+        c.snaplen, c.first
+    )
+}
+
+/// The snap length cut TCP payload and no CWMP session could be read: nothing failed because nothing
+/// could be judged.
+fn caveat(ctx: &Ctx<'_>) -> Option<String> {
+    let c = ctx
+        .facts
+        .limits
+        .snap_cut
+        .filter(|c| c.tcp_payload_frames > 0)?;
+    ctx.sessions.cwmp.is_empty().then(|| {
+        format!(
+            "the CWMP exchange could not be read: {} frames were cut by the capture's snap length ({} \
+             bytes; first #{}) — capture again with `tcpdump -s 0`",
+            c.tcp_payload_frames, c.snaplen, c.first
+        )
+    })
+}
+
 /// What the pass could not read or keep, in words.
 fn notes(facts: &Facts) -> Vec<String> {
     let mut out = Vec::new();
@@ -151,6 +185,9 @@ fn notes(facts: &Facts) -> Vec<String> {
         ));
     }
     let l = &facts.limits;
+    if let Some(c) = &l.snap_cut {
+        out.push(snap_cut_note(c));
+    }
     if l.table.evicted > 0 {
         out.push(format!(
             "{} idle TCP connections were retired early (connection table full)",
@@ -273,6 +310,7 @@ pub fn build(ctx: &Ctx<'_>, checks: Vec<CheckResult>) -> Report {
         messages: message_rows(ctx.facts),
         assumptions: ctx.roles.assumptions.clone(),
         notes: notes(ctx.facts),
+        caveat: caveat(ctx),
         evidence_capture: None,
         ladders,
         ladders_omitted,
@@ -291,6 +329,7 @@ pub fn build_live(checks: Vec<CheckResult>, probed: Vec<String>) -> Report {
         messages: Vec::new(),
         assumptions: Vec::new(),
         notes: probed,
+        caveat: None,
         evidence_capture: None,
         ladders: Vec::new(),
         ladders_omitted: 0,

@@ -93,6 +93,15 @@ pub fn render(report: &Report, color: bool) -> String {
                 line(&mut out, wrap(&format!("Next: {h}"), "  ", "        "));
             }
         }
+        None if report.caveat.is_some() => {
+            let word = p.paint("NOT JUDGED", |s| s.yellow().bold());
+            line(
+                &mut out,
+                p.heading(&format!("Verdict: {word} — no check failed, but")),
+            );
+            let caveat = report.caveat.as_deref().unwrap_or_default();
+            line(&mut out, wrap(caveat, "  ", "  "));
+        }
         None => {
             let v = report.verdict();
             let word = if v == Status::Warn {

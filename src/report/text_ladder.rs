@@ -279,6 +279,7 @@ mod tests {
             notes: Vec::new(),
             ladders,
             ladders_omitted: 7,
+            caveat: None,
             evidence_capture: None,
         }
     }

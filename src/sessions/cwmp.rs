@@ -58,6 +58,21 @@ pub enum Outcome {
     Open { state: State },
 }
 
+impl Outcome {
+    /// The capture ended while the session was still going: open, or waiting for an answer when the
+    /// capture (or the file) ends. Not a failed session — its end is simply not in the capture.
+    pub fn cut_by_capture_end(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Open { .. }
+                | Outcome::Failed {
+                    failure: Failure::NoAnswer(Silence::CaptureEnded),
+                    ..
+                }
+        )
+    }
+}
+
 /// One CWMP session.
 #[derive(Clone, Debug)]
 pub struct CwmpSession {
@@ -218,10 +233,11 @@ impl Runner<'_> {
         }
         let index = s.exchanges.len();
         let from = open.state;
-        let result = match (&ex.req, &ex.resp) {
+        // `Err` carries the state the session failed in.
+        let result: Result<State, (Failure, State)> = match (&ex.req, &ex.resp) {
             (Req::AuthProbe, Resp::Unauthorized { scheme }) => {
                 open.challenge = Some(scheme.clone());
-                step(from, Event::Req(&ex.req))
+                step(from, Event::Req(&ex.req)).map_err(|f| (f, from))
             }
             (_, Resp::Unauthorized { scheme })
                 if self.facts.messages[ex.request]
@@ -229,9 +245,12 @@ impl Runner<'_> {
                     .header("Authorization")
                     .is_some() =>
             {
-                Err(Failure::AuthRejected {
-                    scheme: scheme.clone(),
-                })
+                Err((
+                    Failure::AuthRejected {
+                        scheme: scheme.clone(),
+                    },
+                    from,
+                ))
             }
             (_, Resp::Unauthorized { scheme }) => {
                 open.challenge = Some(scheme.clone());
@@ -254,13 +273,25 @@ impl Runner<'_> {
                         open.redirect = Some(p);
                         Ok(from)
                     }
-                    None => Err(Failure::RedirectNotFollowed {
-                        status: *status,
-                        location: location.clone(),
-                    }),
+                    None => Err((
+                        Failure::RedirectNotFollowed {
+                            status: *status,
+                            location: location.clone(),
+                        },
+                        from,
+                    )),
                 }
             }
-            (req, resp) => step(from, Event::Req(req)).and_then(|mid| step(mid, Event::Resp(resp))),
+            // A missing answer is owed by whoever the request made the session wait for: after the
+            // CPE's POST (an Inform, its own request, the answer to an ACS RPC) that is the ACS, so
+            // the session stopped in the state the request led to, not the one before it.
+            (req, resp @ Resp::Missing(_)) => match step(from, Event::Req(req)) {
+                Ok(mid) => step(mid, Event::Resp(resp)).map_err(|f| (f, mid)),
+                Err(f) => Err((f, from)),
+            },
+            (req, resp) => step(from, Event::Req(req))
+                .and_then(|mid| step(mid, Event::Resp(resp)))
+                .map_err(|f| (f, from)),
         };
         if let Some(r) = ex.response
             && matches!(ex.resp, Resp::Unauthorized { .. })
@@ -287,7 +318,7 @@ impl Runner<'_> {
                     self.open.remove(&key);
                 }
             }
-            Err(failure) => {
+            Err((failure, state)) => {
                 s.steps.push(Step {
                     exchange: index,
                     from,
@@ -295,7 +326,7 @@ impl Runner<'_> {
                 });
                 let session = open.session;
                 self.open.remove(&key);
-                self.fail(session, failure, from, Some(index));
+                self.fail(session, failure, state, Some(index));
             }
         }
     }
@@ -404,5 +435,57 @@ impl Runner<'_> {
             Some(how) => self.fail(session, Failure::Abandoned(how), o.state, None),
             None => self.sessions[session].outcome = Outcome::Open { state: o.state },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Input;
+    use crate::flows::At;
+
+    /// The facts of a fixture capture (tests run from the package root).
+    pub(crate) fn fixture(name: &str) -> Facts {
+        let path = format!("fixtures/{name}/capture.pcap");
+        crate::engine::analyze(&Input::File(path.into())).expect("fixture readable")
+    }
+
+    #[test]
+    fn only_an_open_session_or_one_waiting_at_the_capture_end_is_cut_by_it() {
+        let failed = |failure| Outcome::Failed {
+            failure,
+            state: State::AcsTurn,
+            exchange: None,
+        };
+        let at = At::test(9);
+        assert!(
+            Outcome::Open {
+                state: State::CpeTurn
+            }
+            .cut_by_capture_end()
+        );
+        assert!(failed(Failure::NoAnswer(Silence::CaptureEnded)).cut_by_capture_end());
+        let reset = Silence::Reset { at, by_cpe: false };
+        assert!(!failed(Failure::NoAnswer(reset)).cut_by_capture_end());
+        let timed_out = Silence::TimedOut { waited_secs: 31 };
+        assert!(!failed(Failure::NoAnswer(timed_out)).cut_by_capture_end());
+        assert!(!failed(Failure::Abandoned(Silence::CaptureEnded)).cut_by_capture_end());
+        assert!(!Outcome::Completed { end: 3 }.cut_by_capture_end());
+    }
+
+    #[test]
+    fn a_missing_answer_to_a_cpe_post_is_owed_by_the_acs() {
+        // #12 is the CPE's GetParameterValuesResponse POST; the file ends inside the ACS's answer.
+        let facts = fixture("review-capture-cut-mid-session");
+        let sessions = build_sessions(&facts);
+        let [s] = &sessions[..] else {
+            panic!("one session: {sessions:?}")
+        };
+        assert!(s.outcome.cut_by_capture_end());
+        let Outcome::Failed { state, .. } = &s.outcome else {
+            panic!("{:?}", s.outcome)
+        };
+        assert_eq!(*state, State::AcsTurn);
+        assert!(state.describe().contains("waiting for the ACS"));
     }
 }

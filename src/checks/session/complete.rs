@@ -195,7 +195,13 @@ fn judge_complete(ctx: &Ctx<'_>, s: &CwmpSession) -> Verdict {
                     } else {
                         Status::Fail
                     };
-                    Verdict::new(status, mode, format!("the session broke off {at}: {text}"))
+                    // A session the capture's end cut short did not break off: it is unfinished.
+                    let summary = if status == Status::Skip {
+                        format!("the session is unfinished when the capture ends ({at})")
+                    } else {
+                        format!("the session broke off {at}: {text}")
+                    };
+                    Verdict::new(status, mode, summary)
                         .with(ev)
                         .with(silence_evidence(ctx, silence))
                 }
