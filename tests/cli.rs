@@ -54,6 +54,29 @@ fn explain_prints_the_faq_step_and_hints_and_an_unknown_id_is_exit_2() {
 }
 
 #[test]
+fn an_output_that_is_an_input_is_refused_and_the_capture_left_whole() {
+    let dir = std::env::temp_dir().join(format!("cwmp-doctor-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cap = dir.join("capture.pcap");
+    std::fs::copy("fixtures/healthy-bootstrap/capture.pcap", &cap).unwrap();
+    let before = std::fs::read(&cap).unwrap();
+    let same = dir.join(".").join("capture.pcap");
+    let (cap, same) = (cap.to_str().unwrap(), same.to_str().unwrap());
+    let good = "fixtures/healthy-periodic/capture.pcap";
+    for args in [
+        vec!["check", "--pcap", cap, "--evidence-pcap", cap],
+        vec!["check", "--pcap", cap, "--output", same],
+        vec!["check", "--pcap", good, "--baseline", cap, "--evidence-pcap", cap],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(text(&o).1.contains("would destroy the capture"), "{args:?}");
+        assert_eq!(std::fs::read(cap).unwrap(), before, "{args:?}: the capture is untouched");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn could_not_run_is_exit_2_with_one_line_naming_the_file() {
     for (args, needle) in [
         (

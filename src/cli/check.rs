@@ -140,6 +140,35 @@ fn read_certificates(path: &PathBuf) -> Result<Vec<Vec<u8>>, String> {
 }
 
 /// Runs `check`; `Err` is the one-line reason it could not run (exit 2).
+/// An output file (`--output`, `--evidence-pcap`) that is one of the inputs (`--pcap`, `--baseline`) would
+/// be emptied before it is read: the capture R&D needs would be lost. Compared by file identity, so
+/// another spelling of the same path (or a hard link) is caught too.
+fn refuse_overwriting_inputs(args: &CheckArgs) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let id = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    let inputs = [("--pcap", &args.pcap), ("--baseline", &args.baseline)];
+    let outputs = [("--output", &args.output), ("--evidence-pcap", &args.evidence_pcap)];
+    for (out_flag, out) in outputs.iter().filter_map(|(f, p)| Some((f, p.as_deref()?))) {
+        for (in_flag, input) in inputs.iter().filter_map(|(f, p)| Some((f, p.as_deref()?))) {
+            if input.as_os_str() != "-" && id(out).is_some() && id(out) == id(input) {
+                return Err(format!(
+                    "{}: {out_flag} is the {in_flag} file; writing it would destroy the capture — choose another file",
+                    out.display()
+                ));
+            }
+        }
+    }
+    if let (Some(a), Some(b)) = (&args.output, &args.evidence_pcap)
+        && (a == b || id(a).is_some() && id(a) == id(b))
+    {
+        return Err(format!(
+            "{}: --output and --evidence-pcap name the same file",
+            a.display()
+        ));
+    }
+    Ok(())
+}
+
 pub fn run(args: CheckArgs) -> Result<u8, String> {
     for id in &args.only {
         if catalog().get(id).is_none() {
@@ -176,6 +205,7 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
             "nothing to diagnose: give --pcap FILE (- for standard input), --live, or both".into(),
         );
     }
+    refuse_overwriting_inputs(&args)?;
     let mut input = args.pcap.as_ref().map(|p| {
         if p.as_os_str() == "-" {
             Input::Stdin

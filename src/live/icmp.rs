@@ -13,7 +13,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use surge_ping::{Client, Config, ICMP, PingIdentifier, PingSequence, SurgeError};
+use surge_ping::{Client, Config, ICMP, IcmpPacket, PingIdentifier, PingSequence, SurgeError};
 
 use super::clock::{Budget, ms, now, secs};
 use super::{LiveEvidence, LiveStatus, LiveVerdict};
@@ -153,7 +153,22 @@ pub(crate) async fn ping(addr: IpAddr, ident: u16, budget: &Budget) -> PingOutco
             let mut pinger = client.pinger(addr, PingIdentifier(ident)).await;
             pinger.timeout(wait.saturating_sub(offset).max(Duration::from_millis(1)));
             match pinger.ping(PingSequence(seq), &[0u8; 56]).await {
-                Ok((_, rtt)) => Ok(rtt),
+                // surge-ping also hands back the ICMP error that quotes our request (a router's
+                // "destination unreachable"): that is a failure, not a reply.
+                Ok((IcmpPacket::V4(p), rtt)) if p.get_icmp_type().0 == 0 => Ok(rtt),
+                Ok((IcmpPacket::V6(p), rtt)) if p.get_icmpv6_type().0 == 129 => Ok(rtt),
+                Ok((IcmpPacket::V4(p), _)) => Err(icmp_error(
+                    false,
+                    p.get_icmp_type().0,
+                    p.get_icmp_code().0,
+                    p.get_source().into(),
+                )),
+                Ok((IcmpPacket::V6(p), _)) => Err(icmp_error(
+                    true,
+                    p.get_icmpv6_type().0,
+                    p.get_icmpv6_code().0,
+                    p.get_source().into(),
+                )),
                 Err(SurgeError::Timeout { .. }) => Err(format!("no reply within {}", secs(wait))),
                 Err(e) => Err(e.to_string()),
             }
@@ -175,6 +190,19 @@ pub(crate) async fn probe(target: &str, addr: IpAddr, ident: u16, budget: &Budge
         outcome,
         at: now(),
     }
+}
+
+/// An ICMP error that answered an echo request, in words (RFC 792, RFC 4443).
+fn icmp_error(v6: bool, kind: u8, code: u8, from: IpAddr) -> String {
+    let what = match (v6, kind, code) {
+        (false, 3, 0) | (true, 1, 0) => "network unreachable",
+        (false, 3, 1) | (true, 1, 3) => "host unreachable",
+        (false, 3, 9 | 10 | 13) | (true, 1, 1) => "administratively prohibited",
+        (false, 3, _) | (true, 1, _) => "destination unreachable",
+        (false, 11, _) | (true, 3, _) => "time exceeded",
+        _ => "ICMP error",
+    };
+    format!("{what} (ICMP type {kind} code {code} from {from})")
 }
 
 /// Judges a ping probe. `tcp_ok` is whether TCP to the same host worked (for `acs.ping`: an ACS
@@ -367,5 +395,17 @@ mod tests {
         );
         assert_eq!((v.status, v.mode), (LiveStatus::Skip, "no-privilege"));
         assert_eq!(v.summary, "cannot send ICMP echo: not root");
+    }
+
+    #[test]
+    fn an_icmp_error_quoting_the_echo_is_named_not_taken_for_a_reply() {
+        let from: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(
+            icmp_error(false, 3, 1, from),
+            "host unreachable (ICMP type 3 code 1 from 192.0.2.1)"
+        );
+        assert!(icmp_error(true, 1, 3, "2001:db8::1".parse().unwrap()).starts_with("host unreachable"));
+        assert!(icmp_error(false, 3, 13, from).starts_with("administratively prohibited"));
+        assert!(icmp_error(false, 11, 0, from).starts_with("time exceeded"));
     }
 }
