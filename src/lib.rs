@@ -19,5 +19,6 @@ pub mod flows;
 pub mod interned;
 pub mod live;
 pub mod report;
+pub mod secrets;
 pub mod sessions;
 pub mod time;

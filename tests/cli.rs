@@ -66,12 +66,24 @@ fn an_output_that_is_an_input_is_refused_and_the_capture_left_whole() {
     for args in [
         vec!["check", "--pcap", cap, "--evidence-pcap", cap],
         vec!["check", "--pcap", cap, "--output", same],
-        vec!["check", "--pcap", good, "--baseline", cap, "--evidence-pcap", cap],
+        vec![
+            "check",
+            "--pcap",
+            good,
+            "--baseline",
+            cap,
+            "--evidence-pcap",
+            cap,
+        ],
     ] {
         let o = run(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(text(&o).1.contains("would destroy the capture"), "{args:?}");
-        assert_eq!(std::fs::read(cap).unwrap(), before, "{args:?}: the capture is untouched");
+        assert_eq!(
+            std::fs::read(cap).unwrap(),
+            before,
+            "{args:?}: the capture is untouched"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

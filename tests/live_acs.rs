@@ -153,6 +153,38 @@ fn wrong_acs_password_is_rejected() {
 }
 
 #[test]
+fn credentials_an_acs_echoes_back_are_redacted() {
+    if !have_python("credentials_an_acs_echoes_back_are_redacted") {
+        return;
+    }
+    use base64::Engine;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("cpe:{ACS_PASSWORD}"));
+    for auth in ["basic", "digest"] {
+        // The ACS knows another password: it rejects ours and quotes what it got in the 401 body.
+        let acs = auth_server(
+            "acs",
+            &[
+                "--auth",
+                auth,
+                "--password",
+                "another",
+                "--echo-authorization",
+            ],
+        );
+        let t = with_acs(format!("http://127.0.0.1:{}/acs", acs.port));
+        let r = run(&t);
+        expect(&r, "cwmp.credentials", Fail, "rejected");
+        no_secrets(&t, &r);
+        let all = format!("{r:?}");
+        assert!(
+            all.contains("bad credentials «redacted»"),
+            "{auth}: the echo is shown, redacted: {all}"
+        );
+        assert!(!all.contains(&token), "{auth}: the Basic token leaked");
+    }
+}
+
+#[test]
 fn credentials_by_scheme_and_transport() {
     if !have_python("credentials_by_scheme_and_transport") {
         return;

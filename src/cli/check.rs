@@ -147,7 +147,10 @@ fn refuse_overwriting_inputs(args: &CheckArgs) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
     let id = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
     let inputs = [("--pcap", &args.pcap), ("--baseline", &args.baseline)];
-    let outputs = [("--output", &args.output), ("--evidence-pcap", &args.evidence_pcap)];
+    let outputs = [
+        ("--output", &args.output),
+        ("--evidence-pcap", &args.evidence_pcap),
+    ];
     for (out_flag, out) in outputs.iter().filter_map(|(f, p)| Some((f, p.as_deref()?))) {
         for (in_flag, input) in inputs.iter().filter_map(|(f, p)| Some((f, p.as_deref()?))) {
             if input.as_os_str() != "-" && id(out).is_some() && id(out) == id(input) {

@@ -45,6 +45,9 @@ pub fn read_body(body: &[u8], coding: Option<&str>) -> Reading {
         None => parse_envelope(body),
     };
     crate::facts::slim(&mut soap);
+    if let SoapOutcome::NotSoap { reason } = &mut soap {
+        *reason = crate::secrets::redact_echoes(reason);
+    }
     let excerpt = matches!(
         soap,
         SoapOutcome::NotSoap { .. } | SoapOutcome::Malformed { .. }
@@ -53,11 +56,15 @@ pub fn read_body(body: &[u8], coding: Option<&str>) -> Reading {
     Reading { soap, excerpt }
 }
 
-/// The first characters of a body, printable, for evidence.
+/// The first characters of a body, printable, for evidence, with credentials the peer echoes redacted
+/// (redacted over a wider window first, so a token cut at the edge cannot slip through).
 pub fn excerpt(body: &[u8]) -> String {
-    String::from_utf8_lossy(body)
+    let window: String = String::from_utf8_lossy(&body[..body.len().min(4 * EXCERPT_CHARS)])
         .chars()
         .filter(|c| !c.is_control() || *c == ' ')
+        .collect();
+    crate::secrets::redact_echoes(&window)
+        .chars()
         .take(EXCERPT_CHARS)
         .collect::<String>()
         .trim()

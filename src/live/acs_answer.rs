@@ -184,7 +184,9 @@ async fn read(mut resp: Response) -> Result<(HttpAnswer, Vec<String>), HttpOutco
 pub(crate) fn summarize(body: &[u8]) -> SoapSummary {
     match parse_envelope(body) {
         SoapOutcome::Empty => SoapSummary::Empty,
-        SoapOutcome::NotSoap { reason } => SoapSummary::NotSoap(reason),
+        SoapOutcome::NotSoap { reason } => {
+            SoapSummary::NotSoap(crate::secrets::redact_echoes(&reason))
+        }
         SoapOutcome::Malformed {
             line,
             column,

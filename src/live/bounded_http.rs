@@ -178,22 +178,30 @@ fn io_outcome(e: &io::Error) -> RawOutcome {
     }
 }
 
-/// The first line of what a peer sent, printable: at most 60 characters, other bytes as `\xNN`.
+/// The first line of what a peer sent, printable: at most 60 characters, other bytes as `\xNN`, with
+/// anything that looks like our credentials echoed back redacted ([`crate::secrets::redact_echoes`]).
 pub(crate) fn excerpt(bytes: &[u8]) -> String {
+    // Redacted before it is cut, so a token cut in half cannot slip through.
+    let line = crate::secrets::redact_echoes(&printable_line(bytes));
+    match line.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line,
+    }
+}
+
+/// The first line, printable: other bytes as `\xNN`.
+fn printable_line(bytes: &[u8]) -> String {
     let line = bytes
         .split(|&b| b == b'\r' || b == b'\n')
         .next()
         .unwrap_or(&[]);
     let mut out = String::new();
-    for &b in line.iter().take(60) {
+    for &b in line {
         if (0x20..0x7f).contains(&b) {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("\\x{b:02x}"));
         }
-    }
-    if line.len() > 60 {
-        out.push('…');
     }
     out
 }

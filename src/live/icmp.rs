@@ -404,7 +404,9 @@ mod tests {
             icmp_error(false, 3, 1, from),
             "host unreachable (ICMP type 3 code 1 from 192.0.2.1)"
         );
-        assert!(icmp_error(true, 1, 3, "2001:db8::1".parse().unwrap()).starts_with("host unreachable"));
+        assert!(
+            icmp_error(true, 1, 3, "2001:db8::1".parse().unwrap()).starts_with("host unreachable")
+        );
         assert!(icmp_error(false, 3, 13, from).starts_with("administratively prohibited"));
         assert!(icmp_error(false, 11, 0, from).starts_with("time exceeded"));
     }

@@ -38,6 +38,8 @@ P.add_argument("--inform-answer", default="response",
                choices=["response", "fault", "html", "500", "hang", "malformed"])
 P.add_argument("--after-auth", default="ok", choices=["ok", "busy", "reset"])
 P.add_argument("--cr-status", type=int, default=200)
+P.add_argument("--echo-authorization", action="store_true",
+               help="the 401 body quotes the credentials received (Basic token, Digest response)")
 ARGS = P.parse_args()
 
 NONCES = set()
@@ -135,7 +137,13 @@ class Handler(BaseHTTPRequestHandler):
                      f'opaque="5ccc069c403ebaf9f0171e9517f40e41", algorithm=MD5')
         else:
             value = f'Basic realm="{ARGS.realm}"'
-        self.reply(401, headers=[("WWW-Authenticate", value)])
+        body = b""
+        if ARGS.echo_authorization:
+            got = self.headers.get("Authorization") or ""
+            echoed = auth_params(got).get("response") or got.split(" ")[-1]
+            body = f"bad credentials {echoed}".encode()
+        self.reply(401, body=body, headers=[("WWW-Authenticate", value)],
+                   ctype="text/plain" if body else None)
 
     def do_GET(self):
         if ARGS.role == "acs":
