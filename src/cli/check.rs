@@ -38,7 +38,11 @@ fn spool_stdin() -> Result<Spooled, String> {
     Ok(spooled)
 }
 
-/// A byte progress bar on stderr for a capture file, only when stderr is a terminal.
+/// Captures smaller than this are read without a progress bar.
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+/// A byte progress bar on stderr for a capture file, only when stderr is a terminal and the capture is
+/// large enough for the wait to be noticed.
 fn progress_bar(input: &Input) -> Option<indicatif::ProgressBar> {
     let Input::File(path) = input else {
         return None;
@@ -47,6 +51,10 @@ fn progress_bar(input: &Input) -> Option<indicatif::ProgressBar> {
         return None;
     }
     let len = std::fs::metadata(path).ok()?.len();
+    // A capture read in well under a second needs no bar (≈ 1 GiB/s on one core: benches/README.md).
+    if len < PROGRESS_MIN_BYTES {
+        return None;
+    }
     let pb = indicatif::ProgressBar::with_draw_target(
         Some(len),
         indicatif::ProgressDrawTarget::stderr(),
@@ -241,6 +249,9 @@ pub fn run(args: CheckArgs) -> Result<u8, String> {
         pb.finish_and_clear();
     }
     let mut report = diagnosis.report;
+    if let Some(s) = &spooled {
+        report.rename_source(&s.path.display().to_string(), &Input::Stdin.source_name());
+    }
     if let (Some(path), Some((selection, link_types)), Some(input)) =
         (&args.evidence_pcap, &diagnosis.evidence, &input)
     {

@@ -73,8 +73,14 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Checks => {
             let mut out = String::new();
+            let faq_width = catalog()
+                .checks
+                .iter()
+                .map(|c| c.faq.len())
+                .max()
+                .unwrap_or(0);
             for c in &catalog().checks {
-                out.push_str(&format!("{:<25} {:<7} {}\n", c.id, c.faq, c.title));
+                out.push_str(&format!("{:<25} {:<faq_width$} {}\n", c.id, c.faq, c.title));
             }
             print_out(&out)
         }

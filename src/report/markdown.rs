@@ -56,7 +56,8 @@ pub fn render(report: &Report) -> String {
             let faq = catalog().get(f.id).map(|e| e.faq.as_str()).unwrap_or("");
             out.push_str(&format!(
                 "**Verdict: FAIL** — first failure `{}` (FAQ {faq}): {}\n\n",
-                f.id, f.summary
+                f.id,
+                cell_text(&f.summary)
             ));
             if let Some(h) = &f.hint {
                 out.push_str(&format!("> **Next:** {h}\n\n"));
@@ -64,7 +65,7 @@ pub fn render(report: &Report) -> String {
         }
         None if report.caveat.is_some() => out.push_str(&format!(
             "**Verdict: NOT JUDGED** — no check failed, but {}\n\n",
-            report.caveat.as_deref().unwrap_or_default()
+            cell_text(report.caveat.as_deref().unwrap_or_default())
         )),
         None => {
             let word = if report.verdict() == Status::Warn {
@@ -79,10 +80,10 @@ pub fn render(report: &Report) -> String {
         }
     }
     for a in &report.assumptions {
-        out.push_str(&format!("- Assumed: {a}\n"));
+        out.push_str(&format!("- Assumed: {}\n", cell_text(a)));
     }
     for n in &report.notes {
-        out.push_str(&format!("- Note: {n}\n"));
+        out.push_str(&format!("- Note: {}\n", cell_text(n)));
     }
     if !report.assumptions.is_empty() || !report.notes.is_empty() {
         out.push('\n');
@@ -109,7 +110,7 @@ pub fn render(report: &Report) -> String {
             c.id,
             c.title,
             c.status.as_str(),
-            c.summary
+            cell_text(&c.summary)
         ));
         for e in &c.evidence {
             let mut filter = e

@@ -97,6 +97,17 @@ impl Report {
         self.checks.iter().find(|c| c.status == Status::Fail)
     }
 
+    /// Names the capture `new` wherever the report says `old` (the file standard input was kept in).
+    pub fn rename_source(&mut self, old: &str, new: &str) {
+        if self.source == old {
+            self.source = new.to_string();
+        }
+        let evidence = self.checks.iter_mut().flat_map(|c| c.evidence.iter_mut());
+        for e in evidence.filter(|e| e.source == old) {
+            e.source = new.to_string();
+        }
+    }
+
     pub fn count(&self, status: Status) -> usize {
         self.checks.iter().filter(|c| c.status == status).count()
     }
