@@ -1,11 +1,15 @@
 //! The evidence capture (`--evidence-pcap FILE`): a small capture R&D can open instead of the original.
 //!
 //! Takes: the report (the frames its evidence cites and the TCP connections they belong to), the facts
-//! (where those connections begin and end) and the original capture. Gives: a capture holding the cited
-//! frames and every frame of the cited connections — handshake, the segments that carry the cited messages
-//! (so Wireshark can reassemble them), teardown — in the original link type and time stamps, and the map
-//! from original frame numbers to the evidence capture's. This is the one output that reads the capture a
-//! second time: the frames to keep are known only once the checks have run.
+//! (where those connections begin and end, the DNS queries) and the original capture. Gives: a capture
+//! holding the cited frames, the query of every cited DNS answer, and for every TCP connection a cited
+//! frame belongs to: all its frames when it has at most [`WHOLE_CONN_FRAMES`], else its handshake, its
+//! teardown and the segments of the cited messages (so Wireshark can reassemble them) — in the original
+//! link type and time stamps, and the map from original frame numbers to the evidence capture's.
+//!
+//! Invariants: a frame cited without its connection (evidence built at a bare frame) still brings its
+//! connection: the first of the two reads settles which connection holds it by its addresses. This is
+//! the one output that reads the capture again: the frames to keep are known only once the checks ran.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -35,14 +39,54 @@ impl EvidenceCapture {
     }
 }
 
-/// What to copy: single frames, and connections (both endpoints and their frame span).
+/// What the evidence capture holds, in words for the reports.
+pub const WHAT_IT_HOLDS: &str = "the cited frames, the DNS lookups they belong to, and every frame of \
+     their TCP connections (handshake, teardown and the segments of the cited messages only, for a \
+     connection longer than 200 frames)";
+
+/// A connection is copied whole up to this many frames; a longer one keeps its handshake, its teardown
+/// and the segments of the cited messages (so a 10 000-frame download does not bloat the ticket).
+pub const WHOLE_CONN_FRAMES: u64 = 200;
+
+/// A connection that may be copied: its endpoints, frame span, handshake and teardown frames, and the
+/// frame spans of the cited messages it carries.
+#[derive(Clone, Debug)]
+pub struct SelConn {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub first: u64,
+    pub last: u64,
+    pub edges: BTreeSet<u64>,
+    pub spans: Vec<(u64, u64)>,
+}
+
+impl SelConn {
+    fn holds(&self, a: SocketAddr, b: SocketAddr, number: u64) -> bool {
+        ((a, b) == (self.client, self.server) || (a, b) == (self.server, self.client))
+            && (self.first..=self.last).contains(&number)
+    }
+
+    /// Whether a frame of this connection is copied: any when it is copied whole, else its handshake,
+    /// its teardown and the segments of its cited messages.
+    fn keeps(&self, whole: bool, number: u64) -> bool {
+        whole
+            || self.edges.contains(&number)
+            || self.spans.iter().any(|&(s, e)| (s..=e).contains(&number))
+    }
+}
+
+/// What to copy: single frames, the cited connections, and the connections that may hold a frame cited
+/// without its connection (`loose`), which the first read of the capture settles by address.
 #[derive(Debug, Default)]
 pub struct Selection {
     pub frames: BTreeSet<u64>,
-    pub conns: Vec<(SocketAddr, SocketAddr, u64, u64)>,
+    pub conns: Vec<SelConn>,
+    pub loose: BTreeSet<u64>,
+    pub candidates: Vec<SelConn>,
 }
 
-/// The frames and connections the report's evidence cites (evidence from a baseline capture excluded).
+/// The frames and connections the report's evidence cites (evidence from a baseline capture excluded),
+/// with the query of every cited DNS answer.
 pub fn select(report: &Report, facts: &Facts) -> Selection {
     let mut sel = Selection::default();
     let mut conn_ids: BTreeSet<u32> = BTreeSet::new();
@@ -53,14 +97,84 @@ pub fn select(report: &Report, facts: &Facts) -> Selection {
         .filter(|e| e.source == report.source)
     {
         sel.frames.extend(e.frame);
-        conn_ids.extend(e.conn);
+        match (e.conn, e.frame) {
+            (Some(c), _) => {
+                conn_ids.insert(c);
+            }
+            (None, Some(f)) => {
+                sel.loose.insert(f);
+            }
+            (None, None) => {}
+        }
     }
-    for c in conn_ids.iter().filter_map(|id| facts.conn(*id)) {
-        sel.conns
-            .push((c.client, c.server, c.first.frame, c.last.frame));
-        sel.frames.extend(teardown_and_handshake(c));
+    let cited = sel.frames.clone();
+    sel.frames.extend(dns_queries(facts, &cited));
+    let candidate_ids: BTreeSet<u32> = facts
+        .conns
+        .iter()
+        .filter(|c| !conn_ids.contains(&c.id))
+        .filter(|c| {
+            sel.loose
+                .range(c.first.frame..=c.last.frame)
+                .next()
+                .is_some()
+        })
+        .map(|c| c.id)
+        .collect();
+    let wanted: BTreeSet<u32> = conn_ids.union(&candidate_ids).copied().collect();
+    let mut spans: std::collections::BTreeMap<u32, Vec<(u64, u64)>> = Default::default();
+    for m in facts
+        .messages
+        .iter()
+        .filter(|m| wanted.contains(&m.http.conn) && cited.contains(&m.at().frame))
+    {
+        spans
+            .entry(m.http.conn)
+            .or_default()
+            .push((m.http.first.frame, m.http.last.frame));
+    }
+    for c in wanted.iter().filter_map(|id| facts.conn(*id)) {
+        let conn = SelConn {
+            client: c.client,
+            server: c.server,
+            first: c.first.frame,
+            last: c.last.frame,
+            edges: teardown_and_handshake(c).into_iter().collect(),
+            spans: spans.remove(&c.id).unwrap_or_default(),
+        };
+        if conn_ids.contains(&c.id) {
+            sel.frames.extend(&conn.edges);
+            sel.conns.push(conn);
+        } else {
+            sel.candidates.push(conn);
+        }
     }
     sel
+}
+
+/// The whole lookup behind a cited DNS message: every query and answer between the same two addresses
+/// for the same name (the A and AAAA lookups of a host go together; an answer needs its query).
+fn dns_queries(facts: &Facts, cited: &BTreeSet<u64>) -> Vec<u64> {
+    let name = |d: &crate::facts::Datagram<crate::apps::dns::DnsMessage>| {
+        d.msg.questions.first().map(|(n, _)| n.to_ascii_lowercase())
+    };
+    let lookups: Vec<_> = facts
+        .dns
+        .iter()
+        .filter(|d| cited.contains(&d.at.frame))
+        .filter_map(|d| Some((d.src, d.dst, name(d)?)))
+        .collect();
+    facts
+        .dns
+        .iter()
+        .filter(|d| {
+            let n = name(d);
+            lookups.iter().any(|(a, b, l)| {
+                ((d.src, d.dst) == (*a, *b) || (d.src, d.dst) == (*b, *a)) && n.as_ref() == Some(l)
+            })
+        })
+        .map(|d| d.at.frame)
+        .collect()
 }
 
 fn teardown_and_handshake(c: &ConnFacts) -> Vec<u64> {
@@ -79,6 +193,49 @@ fn teardown_and_handshake(c: &ConnFacts) -> Vec<u64> {
     .collect()
 }
 
+/// The connections to copy, each with whether it is copied whole: the cited ones and the candidates
+/// that hold a loose cited frame, found by reading the capture once (addresses and frame counts).
+fn settle(input: &Input, sel: &Selection) -> Result<Vec<(SelConn, bool)>, String> {
+    let mut all: Vec<(SelConn, bool, u64)> = sel
+        .conns
+        .iter()
+        .map(|c| (c.clone(), true, 0))
+        .chain(sel.candidates.iter().map(|c| (c.clone(), false, 0)))
+        .collect();
+    if all.is_empty() {
+        return Ok(Vec::new());
+    }
+    read_frames(input, |f| {
+        let Some((a, b)) = tcp_endpoints(f.link_type, f.data) else {
+            return;
+        };
+        let loose = sel.loose.contains(&f.number);
+        for (_, chosen, count) in all.iter_mut().filter(|(c, ..)| c.holds(a, b, f.number)) {
+            *count += 1;
+            *chosen |= loose;
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(all
+        .into_iter()
+        .filter(|(_, chosen, _)| *chosen)
+        .map(|(c, _, n)| (c, n <= WHOLE_CONN_FRAMES))
+        .collect())
+}
+
+fn tcp_endpoints(link_type: u32, data: &[u8]) -> Option<(SocketAddr, SocketAddr)> {
+    let Decoded::Ip(p) = decode(link_type, data) else {
+        return None;
+    };
+    let Transport::Tcp(seg) = p.transport else {
+        return None;
+    };
+    Some((
+        SocketAddr::new(p.src, seg.src_port),
+        SocketAddr::new(p.dst, seg.dst_port),
+    ))
+}
+
 /// Copies the selected frames of `input` to `path`.
 pub fn write(
     input: &Input,
@@ -92,10 +249,10 @@ pub fn write(
     let mut writer = CaptureWriter::new(std::io::BufWriter::new(file), link_types);
     let mut frames = Vec::new();
     let mut failure: Option<std::io::Error> = None;
+    let conns = settle(input, sel)?;
     read_frames(input, |f| {
         if failure.is_some()
-            || !(sel.frames.contains(&f.number)
-                || in_selected_conn(sel, f.number, f.link_type, f.data))
+            || !(sel.frames.contains(&f.number) || in_conns(&conns, f.number, f.link_type, f.data))
         {
             return;
         }
@@ -114,22 +271,74 @@ pub fn write(
     Ok(EvidenceCapture { file: name, frames })
 }
 
-/// Whether a frame is a TCP segment of a selected connection, within its span.
-fn in_selected_conn(sel: &Selection, number: u64, link_type: u32, data: &[u8]) -> bool {
-    if sel.conns.is_empty() {
+/// Whether a frame is a TCP segment of a connection to copy: any of a whole one; the handshake,
+/// teardown and cited messages' segments of a long one.
+fn in_conns(conns: &[(SelConn, bool)], number: u64, link_type: u32, data: &[u8]) -> bool {
+    if conns.is_empty() {
         return false;
     }
-    let Decoded::Ip(p) = decode(link_type, data) else {
+    let Some((a, b)) = tcp_endpoints(link_type, data) else {
         return false;
     };
-    let Transport::Tcp(seg) = p.transport else {
-        return false;
-    };
-    let (a, b) = (
-        SocketAddr::new(p.src, seg.src_port),
-        SocketAddr::new(p.dst, seg.dst_port),
-    );
-    sel.conns.iter().any(|&(c, s, first, last)| {
-        ((a, b) == (c, s) || (a, b) == (s, c)) && (first..=last).contains(&number)
-    })
+    conns
+        .iter()
+        .any(|(c, whole)| c.holds(a, b, number) && c.keeps(*whole, number))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Input;
+
+    fn conn() -> SelConn {
+        SelConn {
+            client: "203.0.113.7:40000".parse().unwrap(),
+            server: "198.51.100.20:7547".parse().unwrap(),
+            first: 10,
+            last: 900,
+            edges: [10, 11, 12, 899, 900].into_iter().collect(),
+            spans: vec![(40, 43)],
+        }
+    }
+
+    #[test]
+    fn a_long_connection_keeps_its_edges_and_cited_messages_only() {
+        let c = conn();
+        let kept: Vec<u64> = (1..=1000).filter(|&n| c.keeps(false, n)).collect();
+        assert_eq!(kept, [10, 11, 12, 40, 41, 42, 43, 899, 900]);
+        assert!((10..=900).all(|n| c.keeps(true, n)));
+        let (cpe, acs) = (c.client, c.server);
+        assert!(c.holds(acs, cpe, 500) && !c.holds(acs, cpe, 901));
+        assert!(!c.holds(cpe, "198.51.100.20:80".parse().unwrap(), 500));
+    }
+
+    /// A frame cited without its connection (as `Evidence::at` gives it) still brings that connection,
+    /// found by its addresses: every frame of the short connection that holds frame 5.
+    #[test]
+    fn a_loose_frame_brings_its_connection() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/review-retest-503-fast/capture.pcap");
+        let input = Input::File(path);
+        let facts = crate::engine::analyze(&input).expect("readable");
+        let mut sel = Selection::default();
+        sel.loose.insert(5);
+        sel.frames.insert(5);
+        sel.candidates = facts
+            .conns
+            .iter()
+            .map(|c| SelConn {
+                client: c.client,
+                server: c.server,
+                first: c.first.frame,
+                last: c.last.frame,
+                edges: BTreeSet::new(),
+                spans: Vec::new(),
+            })
+            .collect();
+        let settled = settle(&input, &sel).expect("readable");
+        assert_eq!(settled.len(), 1, "{settled:?}");
+        let (c, whole) = &settled[0];
+        assert!(whole);
+        assert_eq!((c.first, c.last), (1, 8));
+    }
 }

@@ -40,7 +40,7 @@ fn tshark_rows(capture: &Path) -> Vec<String> {
         .collect()
 }
 
-fn check(capture: &Path, smaller: bool) {
+fn check(capture: &Path, smaller: bool) -> Vec<usize> {
     let fixture = capture.display().to_string();
     let tag = capture
         .parent()
@@ -112,6 +112,7 @@ fn check(capture: &Path, smaller: bool) {
         );
     }
     std::fs::remove_dir_all(&dir).ok();
+    map.iter().map(|(o, _)| *o).collect()
 }
 
 #[test]
@@ -131,6 +132,16 @@ fn evidence_capture_reads_back_in_tshark_as_mapped() {
             false,
         );
     }
+    // Every frame of the attempts' short connections (handshake, Inform, 503, teardown), retries
+    // included: the retest evidence is the whole of each attempt.
+    let fast = check(
+        &root.join("fixtures/review-retest-503-fast/capture.pcap"),
+        false,
+    );
+    assert_eq!(fast, (1..=32).collect::<Vec<_>>());
+    // A cited DNS answer brings its lookup: both queries and both answers.
+    let dns = check(&root.join("fixtures/acs-dns-nxdomain/capture.pcap"), false);
+    assert_eq!(dns, [3, 4, 5, 6]);
     // A WAN capture full of unrelated traffic: the evidence capture keeps only the CWMP part.
     let noisy = root.join("../shared/corpus/pcap/ctf-snakectf2024-router-wan.pcap");
     if noisy.exists() {

@@ -5,6 +5,7 @@
 //! a status, a one-line summary, evidence (frames, times, the decisive excerpt) and the catalog's hint
 //! for its mode. Checks do no I/O and read no clock.
 
+mod attempts;
 pub(crate) mod auth;
 mod bootstrap;
 pub mod catalog;

@@ -1,19 +1,15 @@
 //! FAQ Module I step 4: `retest.attempts` (repeat the test three times; if all fail, hand the capture to
 //! R&D).
 //!
-//! Takes: the CWMP sessions and the failed connection attempts to the ACS, each an attempt; the Informs'
-//! RetryCount. Gives, per device (the worst one reported): every attempt with its outcome, and the waits
-//! between failed attempts measured against the TR-069 §3.2.1.1 back-off (tr069-facts.md §4: the n-th
+//! Takes: the attempts of `attempts.rs` (CWMP sessions, and connections that failed at the TCP or TLS
+//! layer) with the Informs' RetryCount. Gives, per device (the worst one reported): every attempt with
+//! its outcome, cited at its Inform (or first frame) and at its failure, and the waits from each failure
+//! to the next attempt's first frame (its SYN) measured against the TR-069 §3.2.1.1 back-off (tr069-facts.md §4: the n-th
 //! retry waits at least m·(k/1000)^(n−1) seconds, m = 5, k = 2000 by default, n capped at 10).
 
-use std::net::IpAddr;
-
+use crate::checks::attempts::{Attempt, Ended, collect};
 use crate::checks::devices::{group_by_device, worst};
 use crate::checks::{Ctx, Evidence, Verdict};
-use crate::flows::At;
-use crate::sessions::cwmp::{CwmpSession, Outcome};
-use crate::sessions::cwmp_table::State;
-use crate::sessions::device::Device;
 
 pub const ATTEMPTS_MODES: &[&str] = &[
     "pass",
@@ -33,123 +29,13 @@ pub fn min_retry_wait(n: u32) -> f64 {
     RETRY_MIN_WAIT * RETRY_MULTIPLIER.powi(n.clamp(1, 10) as i32 - 1)
 }
 
-/// How an attempt ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ended {
-    /// The ACS accepted the Inform.
-    Ok,
-    Failed,
-    /// The capture (or the file) ended before the Inform was answered: neither ok nor failed.
-    Unfinished,
-}
-
-/// One registration attempt.
-#[derive(Debug)]
-struct Attempt {
-    /// The device that made it, and the address it came from.
-    device: Device,
-    cpe: IpAddr,
-    start: At,
-    end: At,
-    ended: Ended,
-    retry_count: Option<u32>,
-    what: String,
-}
-
-fn session_attempt(ctx: &Ctx<'_>, s: &CwmpSession) -> Option<Attempt> {
-    let first = ctx.msg(s.first_message()?);
-    let last = s
-        .exchanges
-        .last()
-        .map(|e| ctx.msg(e.response.unwrap_or(e.request)))?;
-    let answered = s.steps.iter().any(|st| st.to == State::CpeTurn);
-    let cut = s.outcome.cut_by_capture_end();
-    let ended = match (answered, &s.outcome) {
-        (true, Outcome::Completed { .. }) => Ended::Ok,
-        (true, _) if cut => Ended::Ok,
-        (false, _) if cut => Ended::Unfinished,
-        _ => Ended::Failed,
-    };
-    let retry_count = s
-        .inform(ctx.facts)
-        .and_then(|m| m.envelope()?.inform()?.retry_count);
-    let what = match &s.outcome {
-        Outcome::Completed { .. } => "session completed".to_string(),
-        Outcome::Open { state } | Outcome::Failed { state, .. } if cut => format!(
-            "session unfinished when the capture ends ({})",
-            state.describe()
-        ),
-        Outcome::Open { state } => format!(
-            "session still open at the end of the capture ({})",
-            state.describe()
-        ),
-        Outcome::Failed { failure, state, .. } => {
-            format!(
-                "session failed {}: {}",
-                state.describe(),
-                failure.describe()
-            )
-        }
-    };
-    Some(Attempt {
-        device: s.device.clone(),
-        cpe: s.cpe,
-        start: first.http.first,
-        end: last.at(),
-        ended,
-        retry_count,
-        what,
-    })
-}
-
-fn collect_attempts(ctx: &Ctx<'_>) -> Vec<Attempt> {
-    let mut out: Vec<Attempt> = ctx
-        .sessions
-        .cwmp
-        .iter()
-        .filter(|s| !s.joined)
-        .filter_map(|s| session_attempt(ctx, s))
-        .collect();
-    // A connection to the ACS that never carried HTTP is an attempt that failed before any Inform.
-    let in_sessions: std::collections::HashSet<u32> = ctx
-        .sessions
-        .cwmp
-        .iter()
-        .flat_map(|s| s.conns.iter().copied())
-        .collect();
-    for c in ctx
-        .acs_conns()
-        .filter(|c| !in_sessions.contains(&c.id) && c.app != crate::flows::AppKind::Tls)
-    {
-        let how = if c.rst.is_some_and(|r| !r.from_client) {
-            "connection refused (RST)"
-        } else if !c.handshake_done() {
-            "SYNs unanswered"
-        } else {
-            "connection closed without a request"
-        };
-        out.push(Attempt {
-            device: ctx.sessions.device_of_conn(c.id, c.client.ip()),
-            cpe: c.client.ip(),
-            start: c.first,
-            end: c.last,
-            ended: Ended::Failed,
-            retry_count: None,
-            what: format!("{} → {}: {how}", c.client, c.server),
-        });
-    }
-    out.sort_by_key(|a| a.start.frame);
-    out
-}
-
 /// Each device's attempts judged on their own (another router's retry is not this one's), and the
 /// worst device reported.
 pub fn attempts(ctx: &Ctx<'_>) -> Verdict {
-    let judged: Vec<(String, Verdict)> =
-        group_by_device(collect_attempts(ctx), |a| a.device.clone())
-            .into_iter()
-            .map(|(d, all)| (d.label(all[0].cpe), judge(ctx, &all)))
-            .collect();
+    let judged: Vec<(String, Verdict)> = group_by_device(collect(ctx), |a| a.device.clone())
+        .into_iter()
+        .map(|(d, all)| (d.label(all[0].cpe), judge(ctx, &all)))
+        .collect();
     worst(judged).unwrap_or_else(|| {
         Verdict::skip(
             "no-evidence",
@@ -169,10 +55,24 @@ fn judge(ctx: &Ctx<'_>, every: &[Attempt]) -> Verdict {
         .iter()
         .filter(|a| a.ended == Ended::Unfinished)
         .count();
-    let all: Vec<&Attempt> = every
-        .iter()
-        .filter(|a| a.ended != Ended::Unfinished)
-        .collect();
+    let judged = |a: &&Attempt| matches!(a.ended, Ended::Ok | Ended::Failed);
+    let all: Vec<&Attempt> = every.iter().filter(judged).collect();
+    if every.last().is_some_and(|a| a.ended == Ended::Hidden) {
+        // The latest attempt ran inside TLS: whether it registered cannot be seen.
+        let summary = if all.is_empty() {
+            ctx.no_cwmp(
+                "no registration attempt in the capture",
+                "the attempts' outcomes",
+            )
+        } else {
+            format!(
+                "the last attempt ran over TLS, its outcome cannot be seen in a capture (use --live); {} of {} earlier attempts failed",
+                all.iter().filter(|a| a.ended == Ended::Failed).count(),
+                all.len()
+            )
+        };
+        return Verdict::skip("no-evidence", summary).with(evidence);
+    }
     let Some(&last) = all.last() else {
         let summary = match unfinished {
             0 => "no registration attempt".to_string(),
@@ -238,31 +138,49 @@ fn judge(ctx: &Ctx<'_>, every: &[Attempt]) -> Verdict {
     .with(evidence)
 }
 
-/// Every attempt: its outcome and RetryCount, and for a retry, how long after the previous failure it
-/// came against the back-off TR-069 allows.
+/// Every attempt: its outcome and RetryCount at its Inform (or first frame), for a retry how long after
+/// the previous failure its first frame came against the back-off TR-069 allows, and its failure.
 fn attempt_evidence(ctx: &Ctx<'_>, all: &[Attempt]) -> Vec<Evidence> {
-    all.iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let retry = a.retry_count.map(|r| format!(", RetryCount {r}")).unwrap_or_default();
-            let outcome = match a.ended {
-                Ended::Ok => "ok",
-                Ended::Failed => "failed",
-                Ended::Unfinished => "unfinished",
-            };
-            let mut text = format!("attempt {} ({outcome}{retry}): {}", i + 1, a.what);
-            if let Some(prev) = i.checked_sub(1).map(|p| &all[p]).filter(|p| p.ended == Ended::Failed) {
-                let n = a.retry_count.filter(|r| *r > 0).unwrap_or(i as u32);
-                let waited = a.start.ts.seconds_since(prev.end.ts);
-                text.push_str(&format!(
-                    "; came {waited:.1} s after attempt {} failed (TR-069 back-off for retry {n}: at least {:.0} s)",
-                    i,
-                    min_retry_wait(n)
-                ));
-            }
-            Evidence::at(ctx, a.start, text)
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (i, a) in all.iter().enumerate() {
+        let retry = a
+            .retry_count
+            .map(|r| format!(", RetryCount {r}"))
+            .unwrap_or_default();
+        let outcome = match a.ended {
+            Ended::Ok => "ok",
+            Ended::Failed => "failed",
+            Ended::Unfinished => "unfinished",
+            Ended::Hidden => "outcome hidden",
+        };
+        let mut text = format!("attempt {} ({outcome}{retry}): {}", i + 1, a.what);
+        if let Some(prev) = i
+            .checked_sub(1)
+            .map(|p| &all[p])
+            .filter(|p| p.ended == Ended::Failed)
+        {
+            let n = a.retry_count.filter(|r| *r > 0).unwrap_or(i as u32);
+            text.push_str(&format!(
+                "; came {:.1} s after attempt {i} failed (#{}) (TR-069 back-off for retry {n}: at least {:.0} s)",
+                waited(prev, a),
+                prev.end.frame,
+                min_retry_wait(n)
+            ));
+        }
+        out.push(a.cite.evidence(ctx, &text));
+        if let Some(f) = a
+            .failure
+            .filter(|f| f.at(ctx).frame != a.cite.at(ctx).frame)
+        {
+            out.push(f.evidence(ctx, &format!("attempt {} failed here", i + 1)));
+        }
+    }
+    out
+}
+
+/// Seconds from `prev`'s failure to `next`'s first frame.
+fn waited(prev: &Attempt, next: &Attempt) -> f64 {
+    next.start.ts.seconds_since(prev.end.ts)
 }
 
 /// ", RetryCount 0 → 1 → 2" when the attempts report it; a count that does not grow over failed
@@ -294,9 +212,9 @@ fn fast_retry(all: &[&Attempt]) -> Option<String> {
             return None;
         }
         let n = next.retry_count.filter(|r| *r > 0).unwrap_or(i as u32 + 1);
-        let waited = next.start.ts.seconds_since(prev.end.ts);
+        let waited = waited(prev, next);
         let min = min_retry_wait(n);
-        (waited < min).then(|| format!("retry {n} came {waited:.1} s after the failure; TR-069's back-off asks for at least {min:.0} s"))
+        (waited < min).then(|| format!("retry {n} came {waited:.1} s after the failure (#{}); TR-069's back-off asks for at least {min:.0} s", prev.end.frame))
     })
 }
 
@@ -396,6 +314,56 @@ mod tests {
             "{}",
             v.summary
         );
-        assert_eq!(v.evidence.len(), 1, "only RV…02's own attempt");
+        assert_eq!(v.evidence.len(), 2, "only RV…02's own attempt and its 401");
+        assert!(v.evidence[1].text.contains("401"), "{}", v.evidence[1].text);
+    }
+
+    /// The wait runs from the failure (the CPE's give-up, frame 6) to the next SYN, not from the Inform.
+    #[test]
+    fn the_wait_runs_from_the_failure_to_the_next_syn() {
+        let v = verdict_of("review-retest-noans-fast");
+        assert_eq!(v.mode, "all-failed", "{}", v.summary);
+        let second = v
+            .evidence
+            .iter()
+            .find(|e| e.text.contains("attempt 2 (failed"))
+            .expect("attempt 2");
+        assert!(
+            second
+                .text
+                .contains("came 0.5 s after attempt 1 failed (#6)"),
+            "{}",
+            second.text
+        );
+        assert!(v.summary.contains("retry 1 came 0.5 s"), "{}", v.summary);
+    }
+
+    /// Each attempt is cited at its completed Inform and at its failing response, with its connection.
+    #[test]
+    fn attempts_cite_the_informs_and_the_failing_responses() {
+        let v = verdict_of("retest-attempts-three-failed");
+        let frames: Vec<u64> = v.evidence.iter().filter_map(|e| e.frame).collect();
+        assert_eq!(frames, [9, 22, 35, 48, 59, 72], "{:?}", v.evidence);
+        assert!(v.evidence.iter().all(|e| e.conn.is_some()));
+        assert!(
+            v.evidence[1].text.contains("[Fault]"),
+            "{}",
+            v.evidence[1].text
+        );
+    }
+
+    /// A TLS handshake ended by an alert is a failed attempt, cited at its SYN and at the alert.
+    #[test]
+    fn a_tls_alert_is_a_failed_attempt() {
+        let v = verdict_of("acs-tls-cert-expired");
+        assert_eq!(v.mode, "too-few", "{}", v.summary);
+        assert!(
+            v.evidence[0]
+                .text
+                .contains("TLS handshake ended by the CPE's alert"),
+            "{}",
+            v.evidence[0].text
+        );
+        assert_eq!(v.evidence[1].frame, Some(10));
     }
 }

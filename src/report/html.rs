@@ -149,6 +149,26 @@ fn messages(out: &mut String, report: &Report) {
     out.push_str("</section>\n");
 }
 
+/// The evidence capture (`--evidence-pcap`): its file and where each cited frame is in it.
+fn evidence_capture(out: &mut String, report: &Report) {
+    let Some(e) = &report.evidence_capture else {
+        return;
+    };
+    out.push_str(&format!(
+        "<section id=\"evidence-capture\">\n<h2>Evidence capture</h2>\n<p><code>{}</code> holds {} frames of the original: {}.</p>\n\
+         <table>\n<thead><tr><th>Original frame</th><th>Evidence capture frame</th></tr></thead>\n<tbody>\n",
+        esc(&e.file),
+        e.frames.len(),
+        crate::evidence_pcap::WHAT_IT_HOLDS
+    ));
+    for o in crate::report::text::cited_frames(report) {
+        if let Some(n) = e.map(o) {
+            out.push_str(&format!("<tr><td>{o}</td><td>{n}</td></tr>\n"));
+        }
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
 /// The whole page.
 pub fn render(report: &Report) -> String {
     let mut out =
@@ -177,6 +197,7 @@ pub fn render(report: &Report) -> String {
     contents(&mut out, report);
     notes(&mut out, report);
     out.push_str(&html_checks::render(report));
+    evidence_capture(&mut out, report);
     out.push_str(&html_ladder::render(report));
     messages(&mut out, report);
     out.push_str(&format!(
@@ -259,5 +280,24 @@ mod tests {
         for external in ["src=", "href=\"http", "@import", "url(", "<link"] {
             assert!(!page.contains(external), "{external} in the page");
         }
+    }
+
+    #[test]
+    fn the_evidence_capture_maps_each_cited_frame() {
+        let mut report = hostile();
+        report.evidence_capture = Some(crate::evidence_pcap::EvidenceCapture {
+            file: "<ev>.pcap".into(),
+            frames: vec![(1, 1), (3, 2)],
+        });
+        let page = render(&report);
+        assert!(
+            page.contains("<code>&lt;ev&gt;.pcap</code> holds 2 frames"),
+            "{page}"
+        );
+        assert!(page.contains("<tr><td>3</td><td>2</td></tr>"), "{page}");
+        assert!(
+            !page.contains("<tr><td>1</td>"),
+            "only cited frames are listed"
+        );
     }
 }

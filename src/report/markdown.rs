@@ -139,9 +139,10 @@ pub fn render(report: &Report) -> String {
     }
     if let Some(e) = &report.evidence_capture {
         out.push_str(&format!(
-            "\n## Evidence capture\n\n`{}` holds {} frames of the original: the cited frames and every frame of their connections.\n\n| Original frame | Evidence capture frame |\n|---|---|\n",
+            "\n## Evidence capture\n\n`{}` holds {} frames of the original: {}.\n\n| Original frame | Evidence capture frame |\n|---|---|\n",
             cell(&e.file),
-            e.frames.len()
+            e.frames.len(),
+            crate::evidence_pcap::WHAT_IT_HOLDS
         ));
         for o in crate::report::text::cited_frames(report) {
             if let Some(n) = e.map(o) {
