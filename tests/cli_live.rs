@@ -44,6 +44,8 @@ fn live_only_run_against_a_closed_port_fails_acs_connect_with_live_evidence() {
     let url = format!("http://127.0.0.1:{}/acs", closed_port());
     let (code, report, all) = run(&[
         "--live",
+        "--wan-target",
+        "127.0.0.1",
         "--acs-url",
         &url,
         "--acs-username",
@@ -84,6 +86,8 @@ fn capture_and_live_together_name_both_sources() {
         "--pcap",
         pcap,
         "--live",
+        "--wan-target",
+        "127.0.0.1",
         "--acs-url",
         &url,
         "--timeout",

@@ -258,10 +258,18 @@ pub(crate) fn verdict(id: &'static str, r: &PingResult, tcp_ok: Option<bool>) ->
                     format!("{n} echo requests to {who} unanswered, but TCP to the ACS works"),
                 )
             } else {
+                // A router on the way that answers with an ICMP error says where the path ends.
+                let icmp = echoes
+                    .iter()
+                    .find_map(|e| e.as_ref().err().filter(|why| why.contains("(ICMP type")));
+                let how = match icmp {
+                    Some(why) => format!("answered by ICMP errors: {why}"),
+                    None => "unanswered".into(),
+                };
                 (
                     LiveStatus::Fail,
                     "unanswered",
-                    format!("{n} echo requests to {who} unanswered"),
+                    format!("{n} echo requests to {who} {how}"),
                 )
             }
         }
