@@ -10,6 +10,7 @@ mod bootstrap;
 pub mod catalog;
 mod combine;
 mod compare;
+mod compare_align;
 mod config_rpc;
 mod connect;
 mod connreq;
