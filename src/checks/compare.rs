@@ -218,3 +218,64 @@ pub fn baseline(ctx: &Ctx<'_>) -> Verdict {
         Verdict::warn("differs", summary).with(ev)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Input;
+    use crate::config::Config;
+
+    fn load(name: &str) -> (Facts, Sessions) {
+        let path = format!("fixtures/{name}/capture.pcap");
+        let facts = crate::engine::analyze(&Input::File(path.into())).expect("fixture readable");
+        let sessions = crate::sessions::build(&facts);
+        (facts, sessions)
+    }
+
+    #[test]
+    fn tls_hides_cwmp_only_when_no_session_is_seen() {
+        let (f, s) = load("healthy-tls12");
+        assert!(tls_hidden(&f, &s));
+        let (f, s) = load("healthy-bootstrap");
+        assert!(!tls_hidden(&f, &s));
+    }
+
+    #[test]
+    fn a_capture_failing_below_http_names_its_failure() {
+        let config = Config::default();
+        for (name, want) in [
+            ("acs-connect-syn-unanswered", "SYN unanswered"),
+            ("acs-connect-rst", "reset by"),
+            ("acs-dns-nxdomain", "NXDOMAIN"),
+        ] {
+            let (f, s) = load(name);
+            let ctx = Ctx::new(&f, &s, &config, name);
+            let e = transport_failure(&ctx).expect(name);
+            assert!(e.text.contains(want), "{name}: {}", e.text);
+            assert_eq!(e.source, name);
+        }
+    }
+
+    #[test]
+    fn a_failing_baseline_warns_and_names_its_failure() {
+        let config = Config::default();
+        let ((f, s), (bf, bs)) = (load("healthy-bootstrap"), load("healthy-periodic"));
+        let mut ctx = Ctx::new(&f, &s, &config, "ours");
+        ctx.baseline = Some(Baseline {
+            source: "good",
+            facts: &bf,
+            sessions: &bs,
+            failure: Some(("session.complete", "the ACS answered 400".into())),
+        });
+        let v = baseline(&ctx);
+        assert_eq!(
+            (v.status, v.mode),
+            (crate::checks::Status::Warn, "baseline-fails")
+        );
+        assert!(
+            v.summary.contains("its check session.complete fails"),
+            "{}",
+            v.summary
+        );
+    }
+}

@@ -10,22 +10,21 @@
 //! ports, User-Agent, CommandKeys) are never compared.
 //!
 //! Invariants: a departure is [`Level::Fail`] only when it plausibly explains a failure — a change of
-//! HTTP status class or method, authentication missing or added, a Fault, a cookie not returned or
-//! returned with its attributes, SOAPAction or Content-Type changed, a namespace change, a message cut
-//! short, an exchange missing while the session did not complete. Everything else (EventCodes, which RPCs
-//! the ACS chose to send when both sessions complete) is [`Level::Note`].
+//! HTTP status class or method, credentials that differ and were refused (401), a Fault, a cookie this
+//! ACS set and did not get back or got back with its attributes, SOAPAction or Content-Type changed, a
+//! namespace change, a message cut short, an exchange missing while the session did not complete.
+//! Everything else is [`Level::Note`]: EventCodes, which RPCs the ACS chose to send when both sessions
+//! complete, an ACS that accepted what the baseline's ACS challenged. Answered Digest challenges of CWMP
+//! sessions are left out of the alignment (whether an ACS challenges is its choice); those of connection
+//! requests are kept (a CPE must challenge). Departures sort by this capture's frame numbers, so the first
+//! one is the earliest on the wire.
 
-use crate::facts::{Facts, Message};
+pub use super::compare_features::Level;
+use super::compare_features::{BODY_FEATURES, differ, features};
+use crate::facts::Facts;
 use crate::sessions::Sessions;
 use crate::sessions::connreq::ConnRequest;
 use crate::sessions::cwmp::{CwmpSession, Outcome};
-
-/// How much a departure weighs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Note,
-    Fail,
-}
 
 /// One difference found: the departing message here (`ours`) and its counterpart there (`good`), as
 /// indices into each side's messages.
@@ -37,168 +36,6 @@ pub struct Departure {
     pub good: Option<usize>,
     /// Frame order key in this capture (a missing exchange sorts after everything it follows).
     pub order: u64,
-}
-
-/// One named feature of a message, and how much a difference in it weighs.
-struct Feature {
-    name: &'static str,
-    value: String,
-    level: Level,
-}
-
-fn feat(name: &'static str, value: impl Into<String>, level: Level) -> Feature {
-    Feature {
-        name,
-        value: value.into(),
-        level,
-    }
-}
-
-/// Cookie attributes a client must not send back (RFC 6265 §4.2: a Cookie header holds name=value pairs
-/// only); an ACS that matches the header strictly loses the session.
-const COOKIE_ATTRIBUTES: &[&str] = &[
-    "path", "domain", "expires", "max-age", "secure", "httponly", "samesite", "version",
-];
-
-/// The Set-Cookie attributes a Cookie header echoes, lower case, sorted (`none` when it echoes none).
-fn echoed_attributes(cookie: &str) -> String {
-    let mut found: Vec<String> = cookie
-        .split(';')
-        .filter_map(|p| {
-            let name = p.split('=').next()?.trim().to_ascii_lowercase();
-            COOKIE_ATTRIBUTES.contains(&name.as_str()).then_some(name)
-        })
-        .collect();
-    found.sort();
-    found.dedup();
-    if found.is_empty() {
-        "none".into()
-    } else {
-        found.join(", ")
-    }
-}
-
-/// Features that describe a message's body: compared only between messages carrying the same RPC.
-const BODY_FEATURES: &[&str] = &["SOAPAction", "Content-Type", "EventCodes", "CWMP namespace"];
-
-fn presence(m: &Message, header: &str) -> &'static str {
-    if m.http.header(header).is_some() {
-        "present"
-    } else {
-        "absent"
-    }
-}
-
-/// The features of a message, in the order they are compared.
-fn features(m: &Message, choice: Level) -> Vec<Feature> {
-    use Level::{Fail, Note};
-    let scheme = |h: &str| {
-        m.http
-            .header(h)
-            .and_then(|v| v.split_whitespace().next())
-            .unwrap_or("none")
-            .to_ascii_lowercase()
-    };
-    let ending = match m.http.ending.describe().as_str() {
-        "complete" => "complete",
-        _ => "cut short",
-    };
-    let mut out = vec![feat("message", ending, Fail)];
-    match (m.http.method(), m.http.status()) {
-        (Some(method), _) => out.push(feat("HTTP method", method, Fail)),
-        (None, Some(status)) => {
-            out.push(feat(
-                "HTTP status class",
-                format!("{}xx", status / 100),
-                Fail,
-            ));
-            out.push(feat("HTTP status", status.to_string(), Note));
-        }
-        (None, None) => out.push(feat("HTTP", m.http.summary(), Fail)),
-    }
-    let rpc = m.rpc().map(String::from).unwrap_or_else(|| {
-        if m.is_empty_body() {
-            "empty".into()
-        } else {
-            "not SOAP".into()
-        }
-    });
-    let rpc_level = if rpc == "Fault" || rpc == "not SOAP" {
-        Fail
-    } else {
-        choice
-    };
-    out.push(feat("RPC", rpc, rpc_level));
-    if m.http.is_request() {
-        out.push(feat("Authorization", scheme("Authorization"), Fail));
-        out.push(feat("Cookie", presence(m, "Cookie"), Fail));
-        let echoed = m
-            .http
-            .header("Cookie")
-            .map_or("none".into(), echoed_attributes);
-        out.push(feat("Cookie attributes echoed", echoed, Fail));
-        if !m.is_empty_body() {
-            out.push(feat("SOAPAction", presence(m, "SOAPAction"), Fail));
-        }
-    } else {
-        out.push(feat("WWW-Authenticate", scheme("WWW-Authenticate"), Fail));
-        out.push(feat("Set-Cookie", presence(m, "Set-Cookie"), Note));
-    }
-    if !m.is_empty_body() {
-        let family = m
-            .http
-            .header("Content-Type")
-            .and_then(|v| v.split(';').next())
-            .map_or("none".into(), |v| v.trim().to_ascii_lowercase());
-        out.push(feat("Content-Type", family, Fail));
-    }
-    if let Some(inform) = m.envelope().and_then(|e| e.inform()) {
-        let mut codes: Vec<String> = inform
-            .events
-            .iter()
-            .map(|e| e.code.trim().to_string())
-            .collect();
-        codes.sort();
-        out.push(feat("EventCodes", codes.join(", "), Note));
-    }
-    if let Some(ns) = m.envelope().and_then(|e| e.cwmp_ns.as_deref()) {
-        out.push(feat("CWMP namespace", ns, Fail));
-    }
-    if let Some(f) = m.envelope().and_then(|e| e.fault()) {
-        out.push(feat(
-            "FaultCode",
-            f.code.map_or("none".into(), |c| c.to_string()),
-            Fail,
-        ));
-    }
-    out
-}
-
-/// Every feature in which `ours` differs from `good`, in comparison order, each weighed by the heavier
-/// of the two sides' weights (a Fault weighs on whichever side it is). A feature only one side has
-/// compares against `none`.
-fn differ(ours: &[Feature], good: &[Feature]) -> Vec<(Level, &'static str, String)> {
-    let find = |list: &[Feature], name: &str| {
-        list.iter()
-            .find(|f| f.name == name)
-            .map(|f| (f.value.clone(), f.level))
-    };
-    let mut out: Vec<(Level, &'static str, String)> = Vec::new();
-    for f in good.iter().chain(ours) {
-        if out.iter().any(|(_, n, _)| *n == f.name) {
-            continue;
-        }
-        let (o, ol) = find(ours, f.name).unwrap_or(("none".into(), Level::Note));
-        let (g, gl) = find(good, f.name).unwrap_or(("none".into(), Level::Note));
-        if o != g {
-            out.push((
-                ol.max(gl),
-                f.name,
-                format!("{} is {o}, the working capture has {g}", f.name),
-            ));
-        }
-    }
-    out
 }
 
 /// One side: its facts and sessions.
@@ -436,59 +273,69 @@ fn connection_requests(ours: &Side<'_>, good: &Side<'_>, out: &mut Vec<Departure
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::Input;
 
-    #[test]
-    fn echoed_cookie_attributes_are_found_and_names_are_not() {
-        assert_eq!(echoed_attributes("JSESSIONID=abc"), "none");
-        assert_eq!(echoed_attributes("JSESSIONID=abc; Path=/"), "path");
-        assert_eq!(
-            echoed_attributes("a=1; path=/; Domain=x; Secure"),
-            "domain, path, secure"
-        );
-        assert_eq!(echoed_attributes("pathname=1; b=2"), "none");
+    fn load(name: &str) -> (Facts, Sessions) {
+        let path = format!("fixtures/{name}/capture.pcap");
+        let facts = crate::engine::analyze(&Input::File(path.into())).expect("fixture readable");
+        let sessions = crate::sessions::build(&facts);
+        (facts, sessions)
+    }
+
+    fn between(ours: &str, good: &str) -> Vec<Departure> {
+        let ((of, os), (gf, gs)) = (load(ours), load(good));
+        departures(
+            &Side {
+                facts: &of,
+                sessions: &os,
+            },
+            &Side {
+                facts: &gf,
+                sessions: &gs,
+            },
+        )
     }
 
     #[test]
-    fn the_first_differing_feature_is_reported_with_its_weight() {
-        let good = vec![
-            feat("HTTP method", "POST", Level::Fail),
-            feat("EventCodes", "1 BOOT", Level::Note),
-        ];
-        let note = vec![
-            feat("HTTP method", "POST", Level::Fail),
-            feat("EventCodes", "2 PERIODIC", Level::Note),
-        ];
-        let found = differ(&note, &good);
-        assert_eq!(found.len(), 1);
-        let (level, _, what) = &found[0];
-        assert_eq!(*level, Level::Note);
+    fn an_answered_challenge_is_left_out_and_positions_keep_counting() {
+        let (facts, sessions) = load("healthy-bootstrap");
+        let list = session_messages(&facts, &sessions.cwmp[0]);
         assert_eq!(
-            what,
-            "EventCodes is 2 PERIODIC, the working capture has 1 BOOT"
+            list.first().map(|p| p.0),
+            Some(3),
+            "the 401 exchange is skipped"
         );
-        let missing = vec![feat("HTTP method", "POST", Level::Fail)];
-        let found = differ(&missing, &good);
-        assert_eq!(
-            found[0].2,
-            "EventCodes is none, the working capture has 1 BOOT"
+        assert!(
+            list.iter()
+                .all(|&(_, m)| facts.messages[m].http.status() != Some(401))
         );
-        let fault = vec![
-            feat("HTTP method", "POST", Level::Fail),
-            feat("EventCodes", "1 BOOT", Level::Note),
-            feat("RPC", "Fault", Level::Fail),
-        ];
-        let ok = vec![
-            feat("HTTP method", "POST", Level::Fail),
-            feat("EventCodes", "1 BOOT", Level::Note),
-            feat("RPC", "SetParameterValuesResponse", Level::Note),
-        ];
-        let found = differ(&fault, &ok);
-        assert_eq!(found.len(), 1);
-        assert_eq!(
-            (found[0].0, found[0].1),
-            (Level::Fail, "RPC"),
-            "a Fault weighs on either side"
+    }
+
+    #[test]
+    fn a_capture_against_itself_has_no_departure() {
+        assert!(between("healthy-connection-request", "healthy-connection-request").is_empty());
+    }
+
+    #[test]
+    fn departures_sort_by_frame_and_the_cookie_comes_before_the_400() {
+        let found = between(
+            "session-complete-400-cookie-not-returned",
+            "healthy-bootstrap",
         );
-        assert!(differ(&good, &good).is_empty());
+        assert!(found.windows(2).all(|w| w[0].order <= w[1].order));
+        let first_fail = found.iter().find(|d| d.level == Level::Fail).unwrap();
+        assert_eq!(first_fail.order, 38, "{}", first_fail.what);
+    }
+
+    #[test]
+    fn a_missing_connection_request_sorts_last() {
+        let found = between("healthy-bootstrap", "healthy-connection-request");
+        let last = found.last().unwrap();
+        assert_eq!(last.order, u64::MAX);
+        assert!(
+            last.what.starts_with("connection request 1"),
+            "{}",
+            last.what
+        );
     }
 }
