@@ -64,11 +64,13 @@ pub fn diagnose(
     let sessions = sessions::build(&facts);
     let source = input.source_name();
     let mut ctx = Ctx::new(&facts, &sessions, config, &source);
+    let reference = Config::default();
     if let (Some(facts), Some(sessions)) = (&baseline_facts, &baseline_sessions) {
         ctx.baseline = Some(Baseline {
             source: &baseline_name,
             facts,
             sessions,
+            failure: judge_baseline(facts, sessions, &reference, &baseline_name),
         });
     }
     let results = run_all(Some(&ctx), opts.only, probed.as_ref());
@@ -85,6 +87,22 @@ pub fn diagnose(
         )
     });
     Ok(Diagnosis { report, evidence })
+}
+
+/// A baseline is judged by the same checks before it serves as the reference (FAQ I.5: the comparison
+/// needs a *working* capture). The command line's reference values describe the capture under
+/// diagnosis, not the baseline's router, so the baseline is judged without them.
+fn judge_baseline(
+    facts: &crate::facts::Facts,
+    sessions: &sessions::Sessions,
+    config: &Config,
+    source: &str,
+) -> Option<(&'static str, String)> {
+    let ctx = Ctx::new(facts, sessions, config, source);
+    run_all(Some(&ctx), &[], None)
+        .into_iter()
+        .find(|r| r.status == crate::checks::Status::Fail)
+        .map(|r| (r.id, r.summary))
 }
 
 /// Passwords given on the command line never reach an output.

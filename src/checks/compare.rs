@@ -1,258 +1,281 @@
 //! FAQ Module I step 5 and Module II step V, the comparison test: `compare.baseline`.
 //!
-//! Takes: this capture's CWMP sessions and a baseline capture's (`--baseline good.pcap`: a working router,
-//! another firmware, a competitor's device). Gives: the first point where this exchange departs from the
-//! working one, with the frames of both — sessions aligned in order, then their exchanges message by
-//! message: method, status, RPC, CWMP namespace, authentication scheme, cookies, fault code, EventCodes,
-//! and how the session ended. Differences in what an exchange *does* (a different status, RPC, fault, an
-//! exchange more or less) fail the check; differences in what it *says* (EventCodes, cookie or
-//! authentication headers) alone only warn: two healthy routers rarely send identical Informs.
+//! Takes: this capture's facts and sessions and a baseline capture's (`--baseline good.pcap`: a working
+//! router, another firmware, a competitor's device), with the baseline's own first failing check. Gives:
+//! the first point, in this capture's frame order, where the exchange departs from the working one, with
+//! the message of each capture (see [`compare_align`](super::compare_align) for what is compared).
+//!
+//! Invariants: a baseline that fails a check itself is not a working capture, so nothing is blamed on
+//! this one (warn, naming the baseline's failure); a side whose CWMP runs inside TLS cannot be compared
+//! (skip); a capture with no CWMP session at all is compared at the transport (its unanswered SYN, reset
+//! or failed DNS answer against the baseline's handshake or answer). Only departures that plausibly
+//! explain a failure fail the check; other differences between two working captures warn.
 
+use super::compare_align::{Departure, Level, Side, departures};
 use crate::checks::{Baseline, Ctx, Evidence, Verdict};
-use crate::facts::{Facts, Message};
-use crate::sessions::cwmp::{CwmpSession, Outcome};
+use crate::facts::Facts;
+use crate::flows::At;
+use crate::sessions::Sessions;
 
-pub const BASELINE_MODES: &[&str] = &["pass", "departs", "no-baseline", "baseline-empty"];
+pub const BASELINE_MODES: &[&str] = &[
+    "pass",
+    "departs",
+    "differs",
+    "no-baseline",
+    "baseline-empty",
+    "baseline-fails",
+    "tls-hidden",
+];
 
-/// One side of the comparison: a capture's name, facts and sessions.
-struct Side<'a> {
-    source: &'a str,
-    facts: &'a Facts,
-    sessions: &'a [CwmpSession],
+/// CWMP hidden inside TLS: no session seen, yet TLS carried application data.
+fn tls_hidden(facts: &Facts, sessions: &Sessions) -> bool {
+    sessions.cwmp.is_empty()
+        && facts
+            .tls
+            .iter()
+            .any(|t| t.facts.application_data.iter().any(Option::is_some))
 }
 
-/// A difference found, structural (what the exchange does) or not (what it says).
-struct Departure {
-    structural: bool,
-    what: String,
-    ours: Option<usize>,
-    good: Option<usize>,
+fn at(source: &str, at: At, text: impl Into<String>) -> Evidence {
+    Evidence {
+        source: source.to_string(),
+        frame: Some(at.frame),
+        time: Some(at.ts),
+        text: text.into(),
+        filter: Some(format!("frame.number == {}", at.frame)),
+        conn: None,
+    }
 }
 
-/// Named features of a message.
-type Features = Vec<(&'static str, String)>;
-
-/// The features of a message compared: what it does (structural), then what it says.
-fn features(m: &Message) -> (Features, Features) {
-    let scheme = |h: &str| {
-        m.http
-            .header(h)
-            .and_then(|v| v.split_whitespace().next())
-            .unwrap_or("none")
-            .to_ascii_lowercase()
-    };
-    let rpc = m.rpc().map(String::from).unwrap_or_else(|| {
-        if m.is_empty_body() {
-            "empty".into()
-        } else {
-            "not SOAP".into()
-        }
+/// Where a capture without any CWMP session failed below HTTP: a failed DNS answer, an unanswered
+/// SYN, a reset.
+fn transport_failure(ctx: &Ctx<'_>) -> Option<Evidence> {
+    let dns = ctx.facts.dns.iter().find(|d| {
+        d.msg.response && (d.msg.rcode != 0 || !d.msg.answers.iter().any(|a| a.addr.is_some()))
     });
-    let mut structural = vec![
-        ("message", m.http.ending.describe()),
-        (
-            "HTTP",
-            m.http
-                .method()
-                .map_or_else(|| m.http.summary(), String::from),
-        ),
-        ("RPC", rpc),
-    ];
-    if let Some(f) = m.envelope().and_then(|e| e.fault()) {
-        structural.push(("FaultCode", f.code.map_or("none".into(), |c| c.to_string())));
+    if let Some(d) = dns {
+        let q = d.msg.questions.first().map_or("", |(q, _)| q.as_str());
+        return Some(at(
+            ctx.source,
+            d.at,
+            format!("DNS answer for {q}: {} with no address", d.msg.rcode_name),
+        ));
     }
-    if let Some(ns) = m.envelope().and_then(|e| e.cwmp_ns.as_deref()) {
-        structural.push(("CWMP namespace", ns.to_string()));
+    let mut conns: Vec<_> = ctx.acs_conns().collect();
+    if conns.is_empty() {
+        conns = ctx.facts.conns.iter().collect();
     }
-    let mut said = vec![
-        (
-            "authentication",
-            if m.http.is_request() {
-                scheme("Authorization")
+    conns.iter().find_map(|c| {
+        if let Some(r) = &c.rst {
+            let who = if r.from_client {
+                "the CPE"
             } else {
-                scheme("WWW-Authenticate")
-            },
-        ),
-        (
-            "cookie",
-            if m.http.is_request() {
-                presence(m, "Cookie")
-            } else {
-                presence(m, "Set-Cookie")
-            },
-        ),
-    ];
-    if let Some(inform) = m.envelope().and_then(|e| e.inform()) {
-        let mut codes: Vec<String> = inform
-            .events
+                "the server"
+            };
+            Some(at(
+                ctx.source,
+                r.at,
+                format!("{} → {}: reset by {who}", c.client, c.server),
+            ))
+        } else if c.syn_ack.is_none() && c.syn_count > 0 {
+            c.syn_first.map(|s| {
+                at(
+                    ctx.source,
+                    s,
+                    format!(
+                        "{} → {}: SYN unanswered ({} sent)",
+                        c.client, c.server, c.syn_count
+                    ),
+                )
+            })
+        } else {
+            None
+        }
+    })
+}
+
+/// The baseline's counterpart of a transport failure: its DNS answer, else the handshake of its first
+/// CWMP session's connection.
+fn transport_counterpart(b: &Baseline<'_>, dns: bool) -> Option<Evidence> {
+    if dns
+        && let Some(d) = b
+            .facts
+            .dns
             .iter()
-            .map(|e| e.code.trim().to_string())
-            .collect();
-        codes.sort();
-        said.push(("EventCodes", codes.join(", ")));
+            .find(|d| d.msg.response && d.msg.answers.iter().any(|a| a.addr.is_some()))
+    {
+        let q = d.msg.questions.first().map_or("", |(q, _)| q.as_str());
+        return Some(at(
+            b.source,
+            d.at,
+            format!("DNS answer for {q} with an address"),
+        ));
     }
-    (structural, said)
+    let s = b.sessions.cwmp.first()?;
+    let m = &b.facts.messages[s.first_message()?];
+    let c = b.facts.conn(m.http.conn)?;
+    let when = c.syn_ack.or(c.established).unwrap_or(m.at());
+    Some(at(
+        b.source,
+        when,
+        format!("{} → {}: handshake answered (SYN-ACK)", c.server, c.client),
+    ))
 }
 
-fn presence(m: &Message, header: &str) -> String {
-    if m.http.header(header).is_some() {
-        "present".into()
-    } else {
-        "absent".into()
-    }
-}
-
-fn outcome_word(o: &Outcome) -> String {
-    match o {
-        Outcome::Completed { .. } => "ran to its end".into(),
-        Outcome::Open { state } => format!("was still open ({})", state.describe()),
-        Outcome::Failed { failure, state, .. } => {
-            format!("failed {} ({})", state.describe(), failure.describe())
-        }
-    }
-}
-
-/// The first departure of `ours` from `good`, session by session, message by message.
-fn first_departure(ours: &Side<'_>, good: &Side<'_>) -> Option<Departure> {
-    let mut said: Option<Departure> = None;
-    for (n, good_s) in good.sessions.iter().enumerate() {
-        let Some(our_s) = ours.sessions.get(n) else {
-            return Some(Departure {
-                structural: true,
-                what: format!(
-                    "session {}: the working capture has one (its first message is given), this one has {}",
-                    n + 1,
-                    if ours.sessions.is_empty() {
-                        "no CWMP session at all".to_string()
-                    } else {
-                        format!("only {}", ours.sessions.len())
-                    }
-                ),
-                ours: None,
-                good: good_s.first_message(),
-            });
-        };
-        let (a, b) = (messages(our_s), messages(good_s));
-        for (i, (&mo, &mg)) in a.iter().zip(&b).enumerate() {
-            let (our_m, good_m) = (&ours.facts.messages[mo], &good.facts.messages[mg]);
-            let ((our_struct, our_said), (good_struct, good_said)) =
-                (features(our_m), features(good_m));
-            let label = format!("session {}, message {}", n + 1, i + 1);
-            if let Some(d) = differ(&our_struct, &good_struct) {
-                return Some(Departure {
-                    structural: true,
-                    what: format!("{label}: {d}"),
-                    ours: Some(mo),
-                    good: Some(mg),
-                });
-            }
-            if said.is_none()
-                && let Some(d) = differ(&our_said, &good_said)
-            {
-                said = Some(Departure {
-                    structural: false,
-                    what: format!("{label}: {d}"),
-                    ours: Some(mo),
-                    good: Some(mg),
-                });
-            }
-        }
-        if a.len() != b.len() || outcome_word(&our_s.outcome) != outcome_word(&good_s.outcome) {
-            let k = a.len().min(b.len());
-            return Some(Departure {
-                structural: true,
-                what: format!(
-                    "session {}: after {k} messages the working session {} ({} messages), this one {} ({} messages)",
-                    n + 1,
-                    outcome_word(&good_s.outcome),
-                    b.len(),
-                    outcome_word(&our_s.outcome),
-                    a.len()
-                ),
-                ours: a.get(k).or(a.last()).copied(),
-                good: b.get(k).or(b.last()).copied(),
-            });
-        }
-    }
-    said
-}
-
-/// The messages of a session in order: each request, then its response.
-fn messages(s: &CwmpSession) -> Vec<usize> {
-    s.exchanges
-        .iter()
-        .flat_map(|e| [Some(e.request), e.response])
-        .flatten()
-        .collect()
-}
-
-fn differ(ours: &[(&'static str, String)], good: &[(&'static str, String)]) -> Option<String> {
-    for (name, g) in good {
-        let o = ours
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or("none", |(_, v)| v.as_str());
-        if o != g {
-            return Some(format!("{name} is {o}, the working capture has {g}"));
-        }
-    }
-    ours.iter()
-        .find(|(n, _)| !good.iter().any(|(g, _)| g == n))
-        .map(|(name, o)| format!("{name} is {o}, the working capture has none"))
-}
-
-fn evidence(ctx: &Ctx<'_>, side: &Side<'_>, index: usize, what: &str) -> Evidence {
-    let mut e = Evidence::message(ctx, &side.facts.messages[index], what);
-    e.source = side.source.to_string();
+fn evidence(source: &str, facts: &Facts, index: usize, what: &str, ctx: &Ctx<'_>) -> Evidence {
+    let mut e = Evidence::message(ctx, &facts.messages[index], what);
+    e.source = source.to_string();
     e
 }
 
+fn cite(ctx: &Ctx<'_>, b: &Baseline<'_>, d: &Departure) -> Vec<Evidence> {
+    let mut ev = Vec::new();
+    if let Some(i) = d.ours {
+        ev.push(evidence(ctx.source, ctx.facts, i, "this capture", ctx));
+    }
+    if let Some(i) = d.good {
+        ev.push(evidence(b.source, b.facts, i, "the working capture", ctx));
+    }
+    ev
+}
+
 pub fn baseline(ctx: &Ctx<'_>) -> Verdict {
-    let Some(Baseline {
-        source,
-        facts,
-        sessions,
-    }) = &ctx.baseline
-    else {
+    let Some(b) = &ctx.baseline else {
         return Verdict::skip(
             "no-baseline",
             "needs --baseline good.pcap (a capture of a working registration)",
         );
     };
-    if sessions.cwmp.is_empty() {
+    let source = b.source;
+    if let Some((id, summary)) = &b.failure {
+        return Verdict::warn(
+            "baseline-fails",
+            format!(
+                "the baseline {source} is not a working capture: its check {id} fails ({summary}); \
+                 departures from it are not this capture's fault"
+            ),
+        );
+    }
+    if tls_hidden(b.facts, b.sessions) || tls_hidden(ctx.facts, ctx.sessions) {
+        let which = if tls_hidden(b.facts, b.sessions) {
+            format!("the baseline {source}")
+        } else {
+            "this capture".to_string()
+        };
+        return Verdict::skip(
+            "tls-hidden",
+            format!(
+                "TLS: contents not visible — the CWMP exchange of {which} is encrypted, nothing to compare"
+            ),
+        );
+    }
+    if b.sessions.cwmp.is_empty() && b.sessions.conn_requests.is_empty() {
         return Verdict::skip(
             "baseline-empty",
             format!("the baseline {source} holds no CWMP exchange"),
         );
     }
-    let good = Side {
-        source,
-        facts,
-        sessions: &sessions.cwmp,
-    };
     let ours = Side {
-        source: ctx.source,
         facts: ctx.facts,
-        sessions: &ctx.sessions.cwmp,
+        sessions: ctx.sessions,
     };
-    let Some(d) = first_departure(&ours, &good) else {
-        let n = good.sessions.len();
+    let good = Side {
+        facts: b.facts,
+        sessions: b.sessions,
+    };
+    let found = departures(&ours, &good);
+    let fail = found.iter().find(|d| d.level == Level::Fail);
+    let note = found.iter().find(|d| d.level == Level::Note);
+    let Some(first) = fail.or(note) else {
+        let n = b.sessions.cwmp.len() + b.sessions.conn_requests.len();
         return Verdict::pass(format!(
-            "the exchange follows the working capture {source} ({n} session{})",
+            "the exchange follows the working capture {source} ({n} exchange{})",
             if n == 1 { "" } else { "s" }
         ));
     };
-    let mut ev: Vec<Evidence> = Vec::new();
-    if let Some(i) = d.ours {
-        ev.push(evidence(ctx, &ours, i, "this capture"));
+    let mut summary = format!("departs from {source}: {}", first.what);
+    let mut ev = Vec::new();
+    if first.ours.is_none()
+        && ctx.sessions.cwmp.is_empty()
+        && let Some(e) = transport_failure(ctx)
+    {
+        summary.push_str(&format!("; it fails below HTTP: {}", e.text));
+        let dns = e.text.starts_with("DNS");
+        ev.push(e);
+        ev.extend(transport_counterpart(b, dns));
     }
-    if let Some(i) = d.good {
-        ev.push(evidence(ctx, &good, i, "the working capture"));
-    }
-    let summary = format!("departs from {source}: {}", d.what);
-    if d.structural {
+    ev.extend(cite(ctx, b, first));
+    if first.level == Level::Fail {
+        if let Some(n) = note.filter(|n| n.order < first.order) {
+            summary.push_str(&format!(" (earlier, not a failure: {})", n.what));
+        }
         Verdict::fail("departs", summary).with(ev)
     } else {
-        Verdict::warn("departs", summary).with(ev)
+        let summary = format!(
+            "differs from {source} only as two working captures may: {}",
+            first.what
+        );
+        Verdict::warn("differs", summary).with(ev)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Input;
+    use crate::config::Config;
+
+    fn load(name: &str) -> (Facts, Sessions) {
+        let path = format!("fixtures/{name}/capture.pcap");
+        let facts = crate::engine::analyze(&Input::File(path.into())).expect("fixture readable");
+        let sessions = crate::sessions::build(&facts);
+        (facts, sessions)
+    }
+
+    #[test]
+    fn tls_hides_cwmp_only_when_no_session_is_seen() {
+        let (f, s) = load("healthy-tls12");
+        assert!(tls_hidden(&f, &s));
+        let (f, s) = load("healthy-bootstrap");
+        assert!(!tls_hidden(&f, &s));
+    }
+
+    #[test]
+    fn a_capture_failing_below_http_names_its_failure() {
+        let config = Config::default();
+        for (name, want) in [
+            ("acs-connect-syn-unanswered", "SYN unanswered"),
+            ("acs-connect-rst", "reset by"),
+            ("acs-dns-nxdomain", "NXDOMAIN"),
+        ] {
+            let (f, s) = load(name);
+            let ctx = Ctx::new(&f, &s, &config, name);
+            let e = transport_failure(&ctx).expect(name);
+            assert!(e.text.contains(want), "{name}: {}", e.text);
+            assert_eq!(e.source, name);
+        }
+    }
+
+    #[test]
+    fn a_failing_baseline_warns_and_names_its_failure() {
+        let config = Config::default();
+        let ((f, s), (bf, bs)) = (load("healthy-bootstrap"), load("healthy-periodic"));
+        let mut ctx = Ctx::new(&f, &s, &config, "ours");
+        ctx.baseline = Some(Baseline {
+            source: "good",
+            facts: &bf,
+            sessions: &bs,
+            failure: Some(("session.complete", "the ACS answered 400".into())),
+        });
+        let v = baseline(&ctx);
+        assert_eq!(
+            (v.status, v.mode),
+            (crate::checks::Status::Warn, "baseline-fails")
+        );
+        assert!(
+            v.summary.contains("its check session.complete fails"),
+            "{}",
+            v.summary
+        );
     }
 }

@@ -45,6 +45,8 @@ pub struct Baseline<'a> {
     pub source: &'a str,
     pub facts: &'a Facts,
     pub sessions: &'a Sessions,
+    /// The baseline's own first failing check and its summary: a baseline that fails is no reference.
+    pub failure: Option<(&'static str, String)>,
 }
 
 /// Everything a check may read.

@@ -11,6 +11,8 @@ mod bootstrap;
 pub mod catalog;
 mod combine;
 mod compare;
+mod compare_align;
+mod compare_features;
 mod config_rpc;
 mod connect;
 mod connreq;
