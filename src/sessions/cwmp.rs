@@ -183,10 +183,21 @@ struct Open {
     redirect: Option<Pending>,
 }
 
+/// What one open session is kept under: the device, the address it talks from and the ACS endpoint. The
+/// address is part of it because two routers may report one DeviceId (cloned serial numbers, or a
+/// generator's replays) and must not run each other's sessions; a router that comes back from a new
+/// address starts a new session anyway.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    device: Device,
+    cpe: IpAddr,
+    acs: SocketAddr,
+}
+
 struct Runner<'f> {
     facts: &'f Facts,
     sessions: Vec<CwmpSession>,
-    open: HashMap<(Device, SocketAddr), Open>,
+    open: HashMap<Key, Open>,
 }
 
 impl Runner<'_> {
@@ -196,7 +207,11 @@ impl Runner<'_> {
             .conn(ex.conn)
             .expect("exchange of a known connection");
         let ip = conn.client.ip();
-        let key = (device, conn.server);
+        let key = Key {
+            device,
+            cpe: ip,
+            acs: conn.server,
+        };
         let request = &self.facts.messages[ex.request];
         let followed = self.follow_redirect(key.clone(), request);
         let before_inform = self.open.get(&key).is_none_or(|o| o.state == State::Idle);
@@ -218,10 +233,10 @@ impl Runner<'_> {
                     };
                     self.fail(o.session, failure, o.state, None);
                 }
-                self.start(ip, key.clone(), false);
+                self.start(key.clone(), false);
             }
         } else if !self.open.contains_key(&key) {
-            self.start(ip, key.clone(), ex.req != Req::AuthProbe);
+            self.start(key.clone(), ex.req != Req::AuthProbe);
         }
         let open = self.open.get_mut(&key).expect("opened above");
         let s = &mut self.sessions[open.session];
@@ -331,11 +346,11 @@ impl Runner<'_> {
         }
     }
 
-    fn start(&mut self, cpe: IpAddr, key: (Device, SocketAddr), joined: bool) {
+    fn start(&mut self, key: Key, joined: bool) {
         self.sessions.push(CwmpSession {
-            cpe,
-            device: key.0.clone(),
-            acs: key.1,
+            cpe: key.cpe,
+            device: key.device.clone(),
+            acs: key.acs,
             conns: Vec::new(),
             exchanges: Vec::new(),
             steps: Vec::new(),
@@ -360,10 +375,11 @@ impl Runner<'_> {
 
     /// Moves the session whose pending redirect `request` (sent to `key`) follows to `key`. True when
     /// one was moved: the request continues that session.
-    fn follow_redirect(&mut self, key: (Device, SocketAddr), request: &Message) -> bool {
+    fn follow_redirect(&mut self, key: Key, request: &Message) -> bool {
         let from = self.open.iter().find_map(|(k, o)| {
             let p = o.redirect.as_ref()?;
-            (k.0 == key.0 && p.followed_by(request, key.1)).then(|| k.clone())
+            (k.device == key.device && k.cpe == key.cpe && p.followed_by(request, key.acs))
+                .then(|| k.clone())
         });
         let Some(from) = from else {
             return false;
@@ -373,7 +389,7 @@ impl Runner<'_> {
         if let Some(other) = self.open.remove(&key) {
             self.fail(other.session, Failure::Superseded, other.state, None);
         }
-        self.sessions[moved.session].acs = key.1;
+        self.sessions[moved.session].acs = key.acs;
         self.open.insert(key, moved);
         true
     }
@@ -390,7 +406,11 @@ impl Runner<'_> {
     fn finish(&mut self, session: usize) {
         let key = {
             let s = &self.sessions[session];
-            (s.device.clone(), s.acs)
+            Key {
+                device: s.device.clone(),
+                cpe: s.cpe,
+                acs: s.acs,
+            }
         };
         let Some(o) = self.open.remove(&key) else {
             return;

@@ -12,6 +12,7 @@ pub const INFORM_MODES: &[&str] = &[
     "connected-no-request",
     "malformed",
     "incomplete-inform",
+    "shared-device-id",
     "no-evidence",
 ];
 
@@ -30,7 +31,53 @@ pub fn inform(ctx: &Ctx<'_>) -> Verdict {
             )
         })
         .collect();
-    worst(judged).unwrap_or_else(|| no_inform(ctx))
+    let verdict = worst(judged).unwrap_or_else(|| no_inform(ctx));
+    match shared_device_id(ctx) {
+        Some(shared) if verdict.status == Status::Pass => shared,
+        _ => verdict,
+    }
+}
+
+/// Two sessions that report one DeviceId from two addresses at the same time: two routers share a
+/// serial number (a cloned or badly provisioned batch). The ACS keeps one record for both, so each
+/// overwrites the other's settings and a connection request reaches whichever reported last.
+fn shared_device_id(ctx: &Ctx<'_>) -> Option<Verdict> {
+    use crate::sessions::device::Device;
+    use std::collections::HashMap;
+    let mut last: HashMap<&str, &crate::sessions::cwmp::CwmpSession> = HashMap::new();
+    let span = |s: &crate::sessions::cwmp::CwmpSession| {
+        let frames = s
+            .exchanges
+            .iter()
+            .map(|e| ctx.msg(e.response.unwrap_or(e.request)).at().frame);
+        (
+            s.first_message().map_or(0, |m| ctx.msg(m).http.first.frame),
+            frames.max().unwrap_or(0),
+        )
+    };
+    for s in &ctx.sessions.cwmp {
+        let Device::Id(id) = &s.device else { continue };
+        if let Some(other) = last.insert(id, s)
+            && other.cpe != s.cpe
+            && span(s).0 <= span(other).1
+        {
+            let (a, b) = (other.inform(ctx.facts)?, s.inform(ctx.facts)?);
+            return Some(
+                Verdict::warn(
+                    "shared-device-id",
+                    format!(
+                        "two routers report the DeviceId {id} at the same time, from {} and {}",
+                        other.cpe, s.cpe
+                    ),
+                )
+                .with([
+                    Evidence::message(ctx, a, &format!("DeviceId {id}")),
+                    Evidence::message(ctx, b, &format!("DeviceId {id}, another address")),
+                ]),
+            );
+        }
+    }
+    None
 }
 
 fn judge_inform(ctx: &Ctx<'_>, m: &Message, acknowledged: bool) -> Verdict {
