@@ -15,6 +15,7 @@ pub const TLS_MODES: &[&str] = &[
     "expired",
     "not-yet-valid",
     "wrong-host",
+    "no-sni",
     "self-signed",
     "client-abort",
     "accepted-invalid",
@@ -171,6 +172,12 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
                 format!("TLS alert {} (fatal) from {who}", a.name),
             )]);
     }
+    let client_quit = conn
+        .rst
+        .map(|r| (r.at, r.from_client))
+        .filter(|(_, c)| *c)
+        .map(|(a, _)| a)
+        .or(conn.fin[0]);
     let complete = f.application_data.iter().any(Option::is_some);
     if complete {
         if f.version() == Some(TLS13) && leaf.is_none() {
@@ -189,18 +196,48 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
             )
             .with(evidence);
         }
+        let Some(host) = host else {
+            // Without SNI (an IP-literal ACS URL) nothing says which name the certificate must carry,
+            // and a router that checks the name against the URL's host fails (tr069-facts.md §9).
+            let names = leaf
+                .map(|c| {
+                    format!(
+                        " (the certificate is for {})",
+                        crate::apps::tls::names_of(c)
+                    )
+                })
+                .unwrap_or_default();
+            return Verdict::warn(
+                "no-sni",
+                format!("{version} handshake completed, but the router sent no SNI{names}: an IP-literal ACS URL cannot match a certificate issued for a name"),
+            )
+            .with(evidence);
+        };
         return Verdict::pass(format!(
-            "{version} handshake completed; the ACS certificate is valid for {}",
-            host.unwrap_or_default()
+            "{version} handshake completed; the ACS certificate is valid for {host}"
         ))
         .with(evidence);
     }
-    let client_quit = conn
-        .rst
-        .map(|r| (r.at, r.from_client))
-        .filter(|(_, c)| *c)
-        .map(|(a, _)| a)
-        .or(conn.fin[0]);
+    // The handshake finished but no request followed: the router gave up on what it saw — OpenSSL
+    // clients often check the host name only after the Finished messages.
+    if f.client_finished.is_some() && client_quit.is_some() {
+        let mode = if problems.is_empty() {
+            "client-abort"
+        } else {
+            cert_mode(&problems)
+        };
+        let why = problems
+            .first()
+            .map(|p| format!(": the certificate is {p}"))
+            .unwrap_or_default();
+        return Verdict::fail(
+            mode,
+            format!(
+                "the router finished the {version} handshake but closed without a request{why}"
+            ),
+        )
+        .with(evidence);
+    }
     if let (Some(flight), Some(quit)) = (f.server_flight_end, client_quit)
         && f.client_finished.is_none()
         && quit.frame > flight.frame
@@ -237,10 +274,14 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
         )
         .with(evidence);
     }
+    let (mode, why) = match problems.first() {
+        Some(p) => (cert_mode(&problems), format!("; the certificate is {p}")),
+        None => ("incomplete", String::new()),
+    };
     Verdict::fail(
-        "incomplete",
+        mode,
         format!(
-            "the {version} handshake with {} did not complete",
+            "the {version} handshake with {} did not complete{why}",
             conn.server
         ),
     )

@@ -327,12 +327,21 @@ pub fn build(ctx: &Ctx<'_>, checks: Vec<CheckResult>) -> Report {
         ladders_omitted,
     };
     report.notes.extend(cwmp_http_problems(ctx));
-
+    if report.caveat.is_none() && report.count(Status::Skip) == report.checks.len() {
+        report.caveat = Some(format!(
+            "nothing could be judged: the capture ({} frames, {} HTTP messages) holds no CWMP exchange and \
+             none of the FAQ's network steps — capture on the router's WAN side or at the ACS while the \
+             router tries to register",
+            ctx.facts.capture.frames,
+            report.messages.len()
+        ));
+    }
     report
 }
 
 /// Builds the report of a live-only run (no capture): the probes' verdicts and what was probed.
 pub fn build_live(checks: Vec<CheckResult>, probed: Vec<String>) -> Report {
+    let nothing = checks.iter().all(|c| c.status == Status::Skip);
     Report {
         source: "live".into(),
         capture: None,
@@ -340,7 +349,8 @@ pub fn build_live(checks: Vec<CheckResult>, probed: Vec<String>) -> Report {
         messages: Vec::new(),
         assumptions: Vec::new(),
         notes: probed,
-        caveat: None,
+        caveat: nothing
+            .then(|| "no probe could judge anything (see each check's reason)".to_string()),
         evidence_capture: None,
         ladders: Vec::new(),
         ladders_omitted: 0,

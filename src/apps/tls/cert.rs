@@ -126,7 +126,7 @@ pub fn cert_problems(cert: &CertInfo, at: Timestamp, host: Option<&str>) -> Vec<
 }
 
 /// The names a certificate is valid for, for the message.
-fn names_of(cert: &CertInfo) -> String {
+pub fn names_of(cert: &CertInfo) -> String {
     let mut names: Vec<String> = cert.dns_names.clone();
     names.extend(cert.ip_addrs.iter().map(ToString::to_string));
     if cert.dns_names.is_empty()

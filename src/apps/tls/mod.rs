@@ -29,7 +29,7 @@ mod hello;
 mod record;
 mod track;
 
-pub use cert::{CertInfo, cert_problems, subject_alt_names};
+pub use cert::{CertInfo, cert_problems, names_of, subject_alt_names};
 pub use conn::TlsConn;
 pub use hello::{ClientHello, ServerHello, TLS13, alert_name, version_name};
 pub use record::MAX_RECORD;
