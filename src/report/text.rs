@@ -4,7 +4,7 @@
 //! first failure with its hint first (the likely root cause), then the FAQ's modules and steps as
 //! headings with each check's status, summary, evidence (frame numbers to open in Wireshark) and, for
 //! failures and warnings, what to do next; then the ladder of each session ([`super::text_ladder`]),
-//! the counts and the notes. Colour only marks statuses and headings, so the text reads the same
+//! and the counts; the assumptions and notes (what could not be read) right under the verdict. Colour only marks statuses and headings, so the text reads the same
 //! without it.
 
 use colored::{ColoredString, Colorize};
@@ -121,6 +121,11 @@ pub fn render(report: &Report, color: bool) -> String {
             wrap(&format!("Assumed: {a}"), "  ", "           "),
         );
     }
+    // What the pass could not read (a truncated file, a snap length, a budget) bears on every verdict
+    // below, so it is said before them.
+    for n in &report.notes {
+        line(&mut out, wrap(&format!("Note: {n}"), "  ", "        "));
+    }
     let mut module = 0;
     let mut step = 0;
     for c in &report.checks {
@@ -155,9 +160,6 @@ pub fn render(report: &Report, color: bool) -> String {
             report.count(Status::Skip)
         ),
     );
-    for n in &report.notes {
-        line(&mut out, wrap(&format!("Note: {n}"), "", "      "));
-    }
     if let Some(e) = &report.evidence_capture {
         line(
             &mut out,
