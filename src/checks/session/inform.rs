@@ -13,6 +13,7 @@ pub const INFORM_MODES: &[&str] = &[
     "malformed",
     "incomplete-inform",
     "shared-device-id",
+    "http10",
     "no-evidence",
 ];
 
@@ -157,6 +158,15 @@ fn judge_inform(ctx: &Ctx<'_>, m: &Message, acknowledged: bool) -> Verdict {
                 "the Inform lacks what TR-069 requires: {}",
                 inf.problems.join("; ")
             ),
+        )
+        .with([ev]);
+    }
+    if let crate::apps::http::StartLine::Request { version: 0, .. } = m.http.start {
+        // TR-069 §3.4: CWMP runs over HTTP/1.1; an HTTP/1.0 client cannot keep the session's
+        // connection alive without extensions, and some ACSs refuse it.
+        return Verdict::warn(
+            "http10",
+            "the router sends its Inform over HTTP/1.0; TR-069 requires HTTP/1.1",
         )
         .with([ev]);
     }
