@@ -1,37 +1,30 @@
-//! FAQ Module II steps I–III, the connection request: `cr.precondition`, `cr.connect`, `cr.inform`,
-//! `cr.challenge`, `cr.auth`.
+//! FAQ Module II steps I–III, the connection request: `cr.precondition` and `cr.connect` (in
+//! `cr_precondition` and `cr_connect`), `cr.inform`, `cr.challenge`, `cr.auth`.
 //!
-//! Takes: the completed registrations, the ConnectionRequestURLs the Informs reported, the connection
-//! requests (ACS→CPE GETs run through the table in `sessions::connreq`) and the TCP connections to the
-//! router. Gives: verdicts citing the Inform that reported the URL, the SYNs, the GETs and their answers,
-//! and the `6 CONNECTION REQUEST` Inform that followed (TR-069 §3.2.2: GET → 401 Digest → GET with
-//! credentials → 200/204, then a session within 30 s).
+//! Takes: the connection requests (ACS→CPE GETs run through the table in `sessions::connreq`), grouped
+//! per device ([`cr_devices`]). Gives: each device's verdicts citing the GETs and their answers and the
+//! `6 CONNECTION REQUEST` Inform that followed (TR-069 §3.2.2: GET → 401 Digest → GET with credentials →
+//! 200/204, then a session within 30 s, tr069-facts §8); the worst device is reported, so one router's
+//! success never hides another's failure.
+//!
+//! Invariants: the delay to the session is measured from the accepted GET and is never negative (real
+//! CPEs open the session before they answer); a session later than 30 s is a warning, not a pass.
 
 use crate::checks::auth::made_with_password;
-use crate::checks::connect::handshake_evidence;
+pub use crate::checks::cr_connect::{CONNECT_MODES, connect};
+use crate::checks::cr_devices::{CrDevice, cr_devices, judge_devices};
+pub use crate::checks::cr_precondition::{PRECONDITION_MODES, precondition};
 use crate::checks::evidence::{duration, header};
 use crate::checks::{Ctx, Evidence, Verdict};
-use crate::config::UrlParts;
 use crate::flows::At;
-use crate::flows::ConnFacts;
 use crate::sessions::connreq::{ConnRequest, CrFailure, CrState};
-use crate::sessions::cwmp::{CwmpSession, Outcome};
+use crate::sessions::cwmp::CwmpSession;
 use crate::sessions::cwmp_table::State;
-use crate::sessions::device::inform_device;
 use crate::sessions::exchange::{RESPONSE_TIMEOUT_SECS, Silence};
-use crate::sessions::url::Reach;
 
-pub const PRECONDITION_MODES: &[&str] = &[
-    "pass",
-    "no-registration",
-    "no-url",
-    "unreachable-host",
-    "nat",
-    "no-evidence",
-];
-pub const CONNECT_MODES: &[&str] = &["pass", "syn-unanswered", "refused", "udp", "no-evidence"];
 pub const INFORM_MODES: &[&str] = &[
     "pass",
+    "late",
     "no-session",
     "no-response",
     "capture-ended",
@@ -61,157 +54,8 @@ pub const AUTH_MODES: &[&str] = &[
     "no-evidence",
 ];
 
-pub fn precondition(ctx: &Ctx<'_>) -> Verdict {
-    let sessions = &ctx.sessions.cwmp;
-    if sessions.is_empty() && ctx.sessions.conn_requests.is_empty() {
-        return Verdict::skip(
-            "no-evidence",
-            "no registration and no connection request in the capture",
-        );
-    }
-    let Some(done) = sessions
-        .iter()
-        .rev()
-        .find(|s| matches!(s.outcome, Outcome::Completed { .. }))
-    else {
-        // Without a connection request to judge, Module I already says what went wrong.
-        if ctx.sessions.conn_requests.is_empty() && ctx.facts.udp_conn_requests.is_empty() {
-            return Verdict::skip(
-                "no-evidence",
-                "no connection request in the capture, and no registration completed (see Module I)",
-            );
-        }
-        return Verdict::fail(
-            "no-registration",
-            "no registration completed in the capture: the ACS cannot reach a router it does not know",
-        );
-    };
-    let end = match done.outcome {
-        Outcome::Completed { end } => ctx.msg(end),
-        _ => unreachable!("matched above"),
-    };
-    let done_ev = Evidence::message(ctx, end, "registration completed");
-    // The URL the registered device reported: by its DeviceId first (routers behind one NAT address
-    // share the address), then by its address.
-    let urls = || ctx.sessions.cr_urls.iter().rev();
-    let Some(url) = urls()
-        .find(|u| inform_device(ctx.msg(u.message)).as_ref() == Some(&done.device))
-        .or_else(|| urls().find(|u| ctx.msg(u.message).http.src.ip() == done.cpe))
-        .or(ctx.sessions.cr_urls.last())
-    else {
-        if done.informs.is_empty() {
-            return Verdict::skip(
-                "no-evidence",
-                "a session completed, but the capture began after its Inform: the ConnectionRequestURL is not in it",
-            )
-            .with([done_ev]);
-        }
-        return Verdict::warn(
-            "no-url",
-            "a registration completed but no Inform reported a ConnectionRequestURL",
-        )
-        .with([done_ev]);
-    };
-    let url_ev = Evidence::message(
-        ctx,
-        ctx.msg(url.message),
-        &format!("ConnectionRequestURL = {}", url.url),
-    );
-    // Behind NAT, a STUN binding with CONNECTION-REQUEST-BINDING (TR-111) lets the ACS reach the router
-    // over UDP anyway.
-    let behind_nat =
-        url.reach().is_some_and(|r| r != Reach::Public) || url.ip.is_some_and(|ip| ip != done.cpe);
-    if behind_nat && let Some(b) = crate::checks::udp_cr::stun_binding(ctx, done.cpe) {
-        let mapped = b
-            .msg
-            .xor_mapped_address
-            .or(b.msg.mapped_address)
-            .map(|a| format!(" ({a})"))
-            .unwrap_or_default();
-        return Verdict::pass(format!(
-            "registration completed; the ConnectionRequestURL {} is behind NAT, but the router keeps a STUN binding{mapped} for UDP connection requests (TR-111)",
-            url.url
-        ))
-        .with([done_ev, url_ev, Evidence::at(ctx, b.at, format!("STUN binding request {} → {} with CONNECTION-REQUEST-BINDING", b.src, b.dst))]);
-    }
-    match url.reach() {
-        Some(reach) if reach != Reach::Public => Verdict::warn(
-            "unreachable-host",
-            format!("the ConnectionRequestURL {} names {}: the ACS cannot reach it from outside", url.url, reach.describe()),
-        )
-        .with([done_ev, url_ev]),
-        Some(_) if url.ip != Some(done.cpe) => Verdict::warn(
-            "nat",
-            format!("the ConnectionRequestURL host {} is not the router's source address {}: NAT between them", url.host, done.cpe),
-        )
-        .with([done_ev, url_ev]),
-        _ => Verdict::pass(format!("registration completed; ConnectionRequestURL {}", url.url)).with([done_ev, url_ev]),
-    }
-}
-
-/// Endpoints connection requests go to: the reported URLs, the GETs seen, and `--cpe-url`.
-fn cr_targets(ctx: &Ctx<'_>) -> Vec<std::net::SocketAddr> {
-    let mut out: Vec<std::net::SocketAddr> = ctx
-        .sessions
-        .cr_urls
-        .iter()
-        .filter_map(|u| u.ip.map(|ip| std::net::SocketAddr::new(ip, u.port)))
-        .collect();
-    out.extend(ctx.sessions.conn_requests.iter().map(|c| c.cpe));
-    if let Some(u) = ctx.config.cpe_url.as_deref().and_then(UrlParts::parse)
-        && let Some(ip) = u.ip
-    {
-        out.push(std::net::SocketAddr::new(ip, u.port));
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
-pub fn connect(ctx: &Ctx<'_>) -> Verdict {
-    if let Some(v) = crate::checks::udp_cr::connect(ctx) {
-        return v;
-    }
-    let targets = cr_targets(ctx);
-    let conns: Vec<&ConnFacts> = ctx
-        .facts
-        .conns
-        .iter()
-        .filter(|c| targets.contains(&c.server))
-        .collect();
-    let Some(last) = conns.last() else {
-        return Verdict::skip("no-evidence", "no connection request in the capture");
-    };
-    if let Some(c) = conns.iter().find(|c| c.handshake_done()) {
-        return Verdict::pass(format!(
-            "the ACS {} connected to the router's {}",
-            c.client.ip(),
-            c.server
-        ))
-        .with(handshake_evidence(ctx, c));
-    }
-    if let Some(rst) = last.rst.filter(|r| !r.from_client) {
-        return Verdict::fail(
-            "refused",
-            format!(
-                "the router refused the ACS's connection to {} (RST)",
-                last.server
-            ),
-        )
-        .with(handshake_evidence(ctx, last))
-        .with([Evidence::at(
-            ctx,
-            rst.at,
-            format!("RST {} → {}", last.server, last.client),
-        )]);
-    }
-    let syns: u32 = conns.iter().map(|c| c.syn_count).sum();
-    Verdict::fail(
-        "syn-unanswered",
-        format!("{syns} SYNs from the ACS to {} unanswered", last.server),
-    )
-    .with(handshake_evidence(ctx, last))
-}
+/// tr069-facts §8: the session a connection request triggers starts within 30 s.
+const CR_SESSION_SECS: f64 = 30.0;
 
 fn hit_evidence(ctx: &Ctx<'_>, cr: &ConnRequest, i: usize) -> Vec<Evidence> {
     let h = &cr.hits[i];
@@ -236,27 +80,42 @@ pub fn inform(ctx: &Ctx<'_>) -> Verdict {
     if let Some(v) = crate::checks::udp_cr::inform(ctx) {
         return v;
     }
-    let crs = &ctx.sessions.conn_requests;
-    if crs.is_empty() {
-        return Verdict::skip("no-evidence", "no connection request in the capture");
+    judge_devices(&cr_devices(ctx), |d| inform_for(ctx, d))
+        .unwrap_or_else(|| Verdict::skip("no-evidence", "no connection request in the capture"))
+}
+
+/// `cr.inform` for one device: the session its last accepted connection request triggered, timed from
+/// the accepted GET (TR-069 wants the 200/204 first, but real CPEs open the session before answering).
+fn inform_for(ctx: &Ctx<'_>, d: &CrDevice<'_>) -> Option<Verdict> {
+    if d.crs.is_empty() {
+        return None;
     }
-    let Some(cr) = crs
+    let Some(cr) = d
+        .crs
         .iter()
         .rev()
         .find(|c| matches!(c.state(), CrState::Accepted { .. }))
     else {
-        return Verdict::skip(
+        return Some(Verdict::skip(
             "not-accepted",
             "no connection request was accepted, so no session is expected",
-        );
+        ));
     };
     let last = cr.hits.len() - 1;
-    let accepted = ctx
-        .msg(cr.hits[last].response.expect("accepted has a response"))
-        .at();
+    let asked = ctx.msg(cr.hits[last].request).at();
+    let answered = cr.hits[last].response.map(|r| ctx.msg(r).at());
     let ev = hit_evidence(ctx, cr, last);
     let session = cr.session.map(|i| &ctx.sessions.cwmp[i]);
-    triggered(ctx, session, accepted, "connection request", ev)
+    let mut v = triggered(ctx, session, asked, "connection request", ev);
+    let early = session
+        .and_then(|s| s.inform(ctx.facts))
+        .zip(answered)
+        .is_some_and(|(inf, ans)| inf.http.first.frame < ans.frame);
+    if early {
+        v.summary
+            .push_str(" (the router began the session before answering the GET)");
+    }
+    Some(v)
 }
 
 /// `cr.inform`'s verdict on the session a connection request (`what`, answered or sent at `asked`)
@@ -291,13 +150,24 @@ pub(super) fn triggered(
     let inform = s
         .inform(ctx.facts)
         .expect("a triggered session has an Inform");
-    let after = duration(inform.http.first.ts.seconds_since(asked.ts));
+    let secs = inform.http.first.ts.seconds_since(asked.ts).max(0.0);
+    let after = duration(secs);
     ev.push(Evidence::message(
         ctx,
         inform,
         &format!("{after} after the {what}"),
     ));
-    if s.steps.iter().any(|st| st.to == State::CpeTurn) {
+    let answered = s.steps.iter().any(|st| st.to == State::CpeTurn);
+    if answered && secs > CR_SESSION_SECS {
+        // tr069-facts §8: the session starts within 30 s; after that the ACS may already retry.
+        Verdict::warn(
+            "late",
+            format!(
+                "the Inform with 6 CONNECTION REQUEST came late, {after} after the {what} (it should start within 30 s; the ACS may already have retried)"
+            ),
+        )
+        .with(ev)
+    } else if answered {
         Verdict::pass(format!(
             "the {what} was followed {after} later by an Inform with 6 CONNECTION REQUEST that got its InformResponse"
         ))
@@ -315,17 +185,19 @@ pub fn challenge(ctx: &Ctx<'_>) -> Verdict {
     if let Some(v) = crate::checks::udp_cr::challenge(ctx) {
         return v;
     }
+    judge_devices(&cr_devices(ctx), |d| challenge_for(ctx, d))
+        .unwrap_or_else(|| Verdict::skip("no-evidence", "no connection request in the capture"))
+}
+
+fn challenge_for(ctx: &Ctx<'_>, d: &CrDevice<'_>) -> Option<Verdict> {
     // The challenge shows on the latest attempt that began without credentials (an ACS retrying with
     // credentials on a new connection starts an attempt that has none to show).
-    let crs = &ctx.sessions.conn_requests;
-    let Some(cr) = crs
+    let cr = *d
+        .crs
         .iter()
         .rev()
         .find(|c| !c.hits[0].authorized)
-        .or(crs.last())
-    else {
-        return Verdict::skip("no-evidence", "no connection request in the capture");
-    };
+        .or(d.crs.last())?;
 
     let first = &cr.hits[0];
     let ev = hit_evidence(ctx, cr, 0);
@@ -334,13 +206,15 @@ pub fn challenge(ctx: &Ctx<'_>) -> Verdict {
         cr.recognised_by
     );
     if first.authorized {
-        return Verdict::skip(
-            "preemptive",
-            "the ACS sent credentials with its first GET: no challenge was needed",
-        )
-        .with(ev);
+        return Some(
+            Verdict::skip(
+                "preemptive",
+                "the ACS sent credentials with its first GET: no challenge was needed",
+            )
+            .with(ev),
+        );
     }
-    match (first.status, first.silence) {
+    let v = match (first.status, first.silence) {
         (Some(401), _) => {
             let scheme = first
                 .response
@@ -370,16 +244,19 @@ pub fn challenge(ctx: &Ctx<'_>) -> Verdict {
         )
         .with(ev),
         (None, silence) => no_answer(ctx, silence, "the connection request", ev),
-    }
+    };
+    Some(v)
 }
 
 pub fn auth(ctx: &Ctx<'_>) -> Verdict {
     if let Some(v) = crate::checks::udp_cr::auth(ctx) {
         return v;
     }
-    let Some(cr) = ctx.sessions.conn_requests.last() else {
-        return Verdict::skip("no-evidence", "no connection request in the capture");
-    };
+    judge_devices(&cr_devices(ctx), |d| Some(auth_for(ctx, d.crs.last()?)))
+        .unwrap_or_else(|| Verdict::skip("no-evidence", "no connection request in the capture"))
+}
+
+fn auth_for(ctx: &Ctx<'_>, cr: &ConnRequest) -> Verdict {
     let Some(i) = cr.hits.iter().position(|h| h.authorized) else {
         return match (&cr.failure, cr.state()) {
             (Some(CrFailure::ChallengeUnanswered), _) => Verdict::fail(
@@ -462,5 +339,79 @@ fn no_answer(
             .with(ev)
         }
         None => Verdict::fail("no-answer", format!("the router did not answer {what}")).with(ev),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::capture::Input;
+    use crate::checks::Status;
+    use crate::config::Config;
+
+    /// Runs `check` on a fixture capture.
+    pub(crate) fn on_fixture(case: &str, check: fn(&Ctx<'_>) -> Verdict) -> Verdict {
+        let path = format!("fixtures/{case}/capture.pcap");
+        let facts = crate::engine::analyze(&Input::File(path.into())).expect("fixture readable");
+        let sessions = crate::sessions::build(&facts);
+        let config = Config::default();
+        check(&Ctx::new(&facts, &sessions, &config, case))
+    }
+
+    #[test]
+    fn a_session_40_s_after_the_request_is_late() {
+        let v = on_fixture("review-cr-inform-40s-late", inform);
+        assert_eq!((v.status, v.mode), (Status::Warn, "late"));
+        assert!(v.summary.contains("40.1 s"), "{}", v.summary);
+    }
+
+    #[test]
+    fn a_prompt_session_passes_and_is_timed_from_the_accepted_get() {
+        let v = on_fixture("review-cr-hostname-ok", inform);
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(v.summary.contains("100 ms later"), "{}", v.summary);
+    }
+
+    #[test]
+    fn a_router_without_a_get_does_not_hide_behind_the_other() {
+        for case in [
+            "review-cr-two-cpes-one-fails",
+            "review-cr-two-cpes-fail-first",
+        ] {
+            for check in [inform, challenge, auth] {
+                let v = on_fixture(case, check);
+                assert_eq!(v.status, Status::Pass, "{case}: {}", v.summary);
+                assert!(
+                    v.summary
+                        .starts_with("CPE 00259E-HG8245-SN0001 at 203.0.113.7 (the one of 2"),
+                    "{case}: {}",
+                    v.summary
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_snakectf_session_opened_before_the_204_is_not_negative() {
+        let path = "../shared/corpus/pcap/ctf-snakectf2024-router-wan.pcap";
+        if !std::path::Path::new(path).exists() {
+            eprintln!("skipped: {path} is absent");
+            return;
+        }
+        let facts = crate::engine::analyze(&Input::File(path.into())).expect("readable");
+        let sessions = crate::sessions::build(&facts);
+        let config = Config::default();
+        let ctx = Ctx::new(&facts, &sessions, &config, "snakectf");
+        let v = inform(&ctx);
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert!(v.summary.contains("65 ms later"), "{}", v.summary);
+        assert!(
+            v.summary.contains("before answering the GET"),
+            "{}",
+            v.summary
+        );
+        let p = precondition(&ctx);
+        assert_eq!(p.status, Status::Pass, "{}", p.summary);
+        assert!(p.summary.contains("reached it"), "{}", p.summary);
     }
 }

@@ -3,6 +3,10 @@
 //! Takes: the messages of the capture. Gives: [`CrUrl`]s — each URL with its host, port and path, where
 //! it was reported, and whether the host is one the ACS can reach (RFC 1918 private, RFC 6598 carrier-grade
 //! NAT 100.64/10, loopback, link-local and unique-local addresses cannot be reached from the Internet).
+//!
+//! A URL whose host is a name is reached at the address the name resolves to: a DNS answer for it in the
+//! capture, else the address the router sends its Informs from (a dynamic-DNS name points there). The
+//! URL's `ip` stays `None` (the router did not report an address); `resolved` holds that address.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -17,6 +21,8 @@ pub struct CrUrl {
     pub message: usize,
     pub host: String,
     pub ip: Option<IpAddr>,
+    /// For a host name: the address it resolves to (DNS answer in the capture, else the Inform's source).
+    pub resolved: Option<IpAddr>,
     pub port: u16,
     pub path: String,
     pub scheme: String,
@@ -95,6 +101,7 @@ impl CrUrl {
             url: url.trim().to_string(),
             message,
             ip: host.parse().ok(),
+            resolved: None,
             port: parsed.port_or_known_default()?,
             path: parsed.path().to_string(),
             scheme: parsed.scheme().to_string(),
@@ -102,9 +109,9 @@ impl CrUrl {
         })
     }
 
-    /// The endpoint a connection request to this URL goes to, when its host is an address.
+    /// The endpoint a connection request to this URL goes to: its address, or where its name resolves.
     pub fn target(&self) -> Option<SocketAddr> {
-        Some(SocketAddr::new(self.ip?, self.port))
+        Some(SocketAddr::new(self.ip.or(self.resolved)?, self.port))
     }
 
     pub fn reach(&self) -> Option<Reach> {
@@ -123,14 +130,32 @@ pub fn cr_urls(facts: &Facts) -> Vec<CrUrl> {
         for p in &inform.params {
             if p.name.ends_with("ManagementServer.ConnectionRequestURL")
                 && !seen.contains(p.value.trim())
-                && let Some(u) = CrUrl::parse(&p.value, m.index)
+                && let Some(mut u) = CrUrl::parse(&p.value, m.index)
             {
+                if u.ip.is_none() {
+                    u.resolved = Some(resolve(facts, &u.host).unwrap_or(m.http.src.ip()));
+                }
                 seen.insert(u.url.clone());
                 out.push(u);
             }
         }
     }
     out
+}
+
+/// The address the capture's last DNS answer for `host` gives (following the answer section, so a
+/// CNAME chain ends at its A/AAAA record).
+fn resolve(facts: &Facts, host: &str) -> Option<IpAddr> {
+    facts.dns.iter().rev().find_map(|d| {
+        let asked = d
+            .msg
+            .questions
+            .iter()
+            .any(|(q, _)| q.eq_ignore_ascii_case(host));
+        (d.msg.response && asked)
+            .then(|| d.msg.answers.iter().find_map(|a| a.addr))
+            .flatten()
+    })
 }
 
 #[cfg(test)]
@@ -150,6 +175,24 @@ mod tests {
         assert_eq!(v6.ip, Some("2001:db8::7".parse().unwrap()));
         assert_eq!(CrUrl::parse("http://cpe.example/", 0).unwrap().port, 80);
         assert!(CrUrl::parse("not a url", 0).is_none());
+    }
+
+    #[test]
+    fn a_host_name_is_reached_where_it_resolves() {
+        let mut u = CrUrl::parse("http://cpe-sn0001.dyn.isp.example:7547/cr-8f3a", 0).unwrap();
+        assert_eq!((u.ip, u.target()), (None, None));
+        u.resolved = Some("203.0.113.7".parse().unwrap());
+        assert_eq!(u.target(), Some("203.0.113.7:7547".parse().unwrap()));
+        assert_eq!(u.reach(), None, "a name is not judged as an address class");
+    }
+
+    #[test]
+    fn a_host_name_without_dns_resolves_to_the_informs_source() {
+        let path = "fixtures/review-cr-hostname-syn-unanswered/capture.pcap";
+        let facts = crate::engine::analyze(&crate::capture::Input::File(path.into())).unwrap();
+        let urls = cr_urls(&facts);
+        assert_eq!(urls.len(), 1);
+        assert_eq!(urls[0].target(), Some("203.0.113.7:7547".parse().unwrap()));
     }
 
     #[test]
