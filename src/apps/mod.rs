@@ -3,6 +3,7 @@
 
 pub mod dhcp;
 pub mod dns;
+pub mod dns_tcp;
 pub mod http;
 pub mod icmp;
 pub mod stun;

@@ -132,7 +132,7 @@ impl Pass {
 
     fn finish(mut self, capture: crate::capture::CaptureInfo) -> Facts {
         let (conns, table_stats) = self.table.finish(self.last_frame, &mut self.streams);
-        let streams = self.streams.finish();
+        let mut streams = self.streams.finish();
         debug_assert_eq!(
             streams.http_budget.used(),
             0,
@@ -142,14 +142,21 @@ impl Pass {
         limits.table = table_stats;
         limits.http_bodies_cut = streams.http_budget.bodies_cut;
         limits.http_heads_dropped = streams.http_budget.heads_dropped;
-        limits.dropped_items += self.icmp.dropped + self.udp.dropped + streams.tls_dropped;
+        limits.dropped_items +=
+            self.icmp.dropped + self.udp.dropped + streams.tls_dropped + streams.dns_dropped;
+        // DNS over UDP and over TCP are one list, in frame order, for the checks.
+        let mut dns = self.udp.dns.into_vec();
+        if !streams.dns.is_empty() {
+            dns.append(&mut streams.dns);
+            dns.sort_by_key(|d| d.at.frame);
+        }
         Facts {
             capture,
             conns,
             messages: streams.messages,
             http_problems: streams.http_problems,
             tls: streams.tls,
-            dns: self.udp.dns.into_vec(),
+            dns,
             dhcp: self.udp.dhcp.into_vec(),
             stun: self.udp.stun.into_vec(),
             udp_conn_requests: self.udp.conn_requests.into_vec(),

@@ -8,16 +8,21 @@
 //! stored whole is not parsed: its reading says why it was not kept, not what a cut XML document looks
 //! like.
 
+use crate::apps::dns::DnsMessage;
+use crate::apps::dns_tcp::{DnsTcpStream, looks_like_dns_tcp};
 use crate::apps::http::{HttpBudget, HttpConn, HttpEvent, HttpMessage, looks_like_start};
 use crate::apps::tls::{TlsConn, looks_like_tls};
 use crate::cwmp::SoapOutcome;
-use crate::facts::{HttpProblem, Message, TlsSession};
+use crate::facts::{Datagram, HttpProblem, Message, TlsSession};
 use crate::flows::{AppKind, ConnFacts, Delivery, Interest, RoleSource, StreamSink};
 
 use super::soap_stage::{Reading, SoapStage};
 
 /// Most TLS handshakes kept for the checks.
 pub const MAX_TLS_SESSIONS: usize = 4096;
+
+/// Most DNS-over-TCP messages kept (beyond it they count as dropped items, like TLS handshakes).
+pub const MAX_TCP_DNS: usize = 4096;
 
 /// Per-connection application state.
 #[derive(Default)]
@@ -27,6 +32,8 @@ pub enum App {
     Http(Box<HttpConn>),
     /// TLS, and the plain HTTP a server may answer a ClientHello with (an https URL to an HTTP port).
     Tls(Box<TlsConn>, Option<Box<HttpConn>>),
+    /// DNS over TCP: the client's and the server's directions.
+    Dns(Box<[DnsTcpStream; 2]>),
 }
 
 /// Collects what the followed connections say.
@@ -37,6 +44,9 @@ pub struct Streams {
     pub tls: Vec<TlsSession>,
     /// TLS handshakes not kept (beyond [`MAX_TLS_SESSIONS`]).
     pub tls_dropped: u64,
+    /// DNS messages read from TCP connections, at most [`MAX_TCP_DNS`].
+    pub dns: Vec<Datagram<DnsMessage>>,
+    pub dns_dropped: u64,
     /// What the open HTTP messages store, and how often it was full.
     pub http_budget: HttpBudget,
     events: Vec<HttpEvent>,
@@ -144,6 +154,10 @@ impl StreamSink for Streams {
             Interest::Follow(AppKind::Http)
         } else if looks_like_tls(payload) && !conn.start_missed {
             Interest::Follow(AppKind::Tls)
+        } else if looks_like_dns_tcp([conn.client.port(), conn.server.port()], payload)
+            && !conn.start_missed
+        {
+            Interest::Follow(AppKind::Dns)
         } else if conn.start_missed
             || looks_like_start(payload, true)
             || looks_like_start(payload, false)
@@ -160,6 +174,7 @@ impl StreamSink for Streams {
         if let App::Unset = app {
             *app = match conn.app {
                 AppKind::Tls => App::Tls(Box::default(), None),
+                AppKind::Dns => App::Dns(Box::default()),
                 _ => App::Http(Box::default()),
             };
         }
@@ -190,6 +205,20 @@ impl StreamSink for Streams {
                 }
                 t.deliver(from_client, d);
             }
+            App::Dns(dirs) => {
+                let (src, dst) = if from_client {
+                    (conn.client, conn.server)
+                } else {
+                    (conn.server, conn.client)
+                };
+                for (at, msg) in dirs[usize::from(!from_client)].deliver(d) {
+                    if self.dns.len() < MAX_TCP_DNS {
+                        self.dns.push(Datagram { at, src, dst, msg });
+                    } else {
+                        self.dns_dropped += 1;
+                    }
+                }
+            }
             App::Unset => {}
         }
     }
@@ -216,6 +245,7 @@ impl StreamSink for Streams {
                 }
             }
 
+            App::Dns(_) => {}
             App::Unset => {}
         }
     }

@@ -53,6 +53,8 @@ pub enum AppKind {
     None,
     Http,
     Tls,
+    /// DNS over TCP (RFC 7766: each message after a two-byte length).
+    Dns,
     /// Something else (bulk traffic, SSH, …): not followed further.
     Other,
 }

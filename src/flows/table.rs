@@ -377,7 +377,7 @@ impl<A: Default> FlowTable<A> {
         let attempted = l.facts.syn_count > 0 || l.facts.syn_ack.is_some();
         let matters = match l.facts.app {
             AppKind::Http | AppKind::Tls => true,
-            AppKind::None => attempted,
+            AppKind::None | AppKind::Dns => attempted,
             AppKind::Other => false,
         };
         if !matters {
