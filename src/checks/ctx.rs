@@ -179,8 +179,18 @@ fn derive_roles(facts: &Facts, sessions: &Sessions, config: &Config) -> Roles {
         }
     }
     if !sessions.cwmp.is_empty() {
+        let (cpe, sends) = if r.cpes.len() == 1 {
+            ("CPE", "it sends")
+        } else {
+            ("CPEs", "they send")
+        };
+        let (acs, answers) = if r.acs.len() == 1 {
+            ("ACS", "it answers")
+        } else {
+            ("ACS endpoints", "they answer")
+        };
         r.assumptions.push(format!(
-            "CPE {} (it sends the Informs); ACS {} (it answers them)",
+            "{cpe} {} ({sends} the Informs); {acs} {} ({answers} them)",
             first_few(&r.cpes),
             first_few(&r.acs)
         ));

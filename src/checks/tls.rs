@@ -146,7 +146,23 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
         .with([Evidence::at(ctx, *at, line.clone())]);
     }
     let version = f.version().map(version_name).unwrap_or("TLS");
-    if let Some(a) = f.alerts.iter().find(|a| a.level == 2 && !a.encrypted) {
+    // The router's first FIN or RST, whichever came first.
+    let client_rst = conn.rst.filter(|r| r.from_client).map(|r| r.at);
+    let client_quit = [client_rst, conn.fin[0]]
+        .into_iter()
+        .flatten()
+        .min_by_key(|a| a.frame);
+    // An ACS's alert that answers the router's own FIN or RST is a consequence: the router quitting is
+    // the event (judged below), not the alert.
+    let after_quit = |a: &&crate::apps::tls::TlsAlert| {
+        !a.from_client && client_quit.is_some_and(|q| q.frame < a.at.frame)
+    };
+    if let Some(a) = f
+        .alerts
+        .iter()
+        .find(|a| a.level == 2 && !a.encrypted)
+        .filter(|a| !after_quit(a))
+    {
         let who = if a.from_client {
             "the router"
         } else {
@@ -172,12 +188,6 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
                 format!("TLS alert {} (fatal) from {who}", a.name),
             )]);
     }
-    let client_quit = conn
-        .rst
-        .map(|r| (r.at, r.from_client))
-        .filter(|(_, c)| *c)
-        .map(|(a, _)| a)
-        .or(conn.fin[0]);
     let complete = f.application_data.iter().any(Option::is_some);
     if complete {
         if f.version() == Some(TLS13) && leaf.is_none() {
@@ -261,7 +271,11 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
             quit,
             format!(
                 "{} closes {} → {}",
-                if conn.rst.is_some() { "RST" } else { "FIN" },
+                if Some(quit) == client_rst {
+                    "RST"
+                } else {
+                    "FIN"
+                },
                 conn.client,
                 conn.server
             ),

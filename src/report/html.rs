@@ -76,7 +76,14 @@ fn verdict(out: &mut String, report: &Report) {
                 "<h2>Verdict: {word}</h2>\n<p>{}{}.</p>\n",
                 line[..1].to_uppercase(),
                 esc(&line[1..])
-            ))
+            ));
+            for c in report.warned() {
+                out.push_str(&format!(
+                    "<p>Warning: <a href=\"#check-{id}\"><code>{id}</code></a> — {}</p>\n",
+                    esc(&c.summary),
+                    id = esc(c.id)
+                ));
+            }
         }
     }
     out.push_str("</section>\n");

@@ -76,7 +76,13 @@ pub fn render(report: &Report) -> String {
             out.push_str(&format!(
                 "**Verdict: {word}** — {}\n\n",
                 report.no_failure_line()
-            ))
+            ));
+            for c in report.warned() {
+                out.push_str(&format!("- ⚠️ `{}`: {}\n", c.id, cell_text(&c.summary)));
+            }
+            if report.verdict() == Status::Warn {
+                out.push('\n');
+            }
         }
     }
     for a in &report.assumptions {

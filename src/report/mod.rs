@@ -108,6 +108,11 @@ impl Report {
         }
     }
 
+    /// The checks that warned, in catalog order.
+    pub fn warned(&self) -> impl Iterator<Item = &CheckResult> {
+        self.checks.iter().filter(|c| c.status == Status::Warn)
+    }
+
     pub fn count(&self, status: Status) -> usize {
         self.checks.iter().filter(|c| c.status == status).count()
     }

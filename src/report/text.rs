@@ -113,6 +113,14 @@ pub fn render(report: &Report, color: bool) -> String {
                 &mut out,
                 p.heading(&format!("Verdict: {word} — {}", report.no_failure_line())),
             );
+            // A warning is something to act on (a lost change, an open connection request): it is
+            // named on the first screen, not left for the reader to find below.
+            for c in report.warned() {
+                line(
+                    &mut out,
+                    wrap(&format!("Warning: {} — {}", c.id, c.summary), "  ", "    "),
+                );
+            }
         }
     }
     for a in &report.assumptions {

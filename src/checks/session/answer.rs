@@ -21,6 +21,7 @@ pub const INFORM_RESPONSE_MODES: &[&str] = &[
     "unauthorized",
     "namespace-mismatch",
     "late",
+    "redirect",
     "no-evidence",
     "capture-ended",
 ];
@@ -154,7 +155,7 @@ fn judge_inform_response(ctx: &Ctx<'_>, s: &CwmpSession) -> Verdict {
             v.with(ev).with(silence_evidence(ctx, silence))
         }
         Failure::Superseded => Verdict::fail("timeout", "no InformResponse before the router sent a new Inform").with(ev),
-        Failure::RedirectNotFollowed { .. } => Verdict::fail("http-error", format!("no InformResponse: {}", failure.describe())).with(ev),
+        Failure::RedirectNotFollowed { .. } => Verdict::fail("redirect", format!("no InformResponse: {}", failure.describe())).with(ev),
         Failure::Unexpected { what, .. } => {
             Verdict::fail("not-soap", format!("the ACS answered the Inform with {what} instead of an InformResponse")).with(ev)
         }

@@ -36,6 +36,7 @@ pub const COMPLETE_MODES: &[&str] = &[
     "abandoned",
     "no-evidence",
     "capture-ended",
+    "redirect",
 ];
 
 /// Every device is judged: one whose sessions never reached the InformResponse counts as a skip, so a
@@ -211,7 +212,7 @@ fn judge_complete(ctx: &Ctx<'_>, s: &CwmpSession) -> Verdict {
                         .with(silence_evidence(ctx, silence))
                 }
                 Failure::RedirectNotFollowed { .. } => Verdict::fail(
-                    "http-error",
+                    "redirect",
                     format!("the session stopped {at}: {}", failure.describe()),
                 )
                 .with(ev),
