@@ -64,7 +64,14 @@ pub fn bootstrap(ctx: &Ctx<'_>) -> Verdict {
         )
         .with([ev(m)]);
     }
-    let (m, _) = informs[0];
+    // Only Informs whose events could be read say anything about the first contact.
+    let Some(&(m, _)) = informs.iter().find(|(m, _)| !events(m).is_empty()) else {
+        return Verdict::skip(
+            "no-evidence",
+            "no Inform's events could be read (see session.inform)",
+        )
+        .with([Evidence::message(ctx, informs[0].0, "")]);
+    };
     Verdict::new(
         crate::checks::Status::Pass,
         "not-first-contact",

@@ -84,6 +84,17 @@ fn precondition_for(ctx: &Ctx<'_>, done: &CwmpSession, single: bool) -> Verdict 
         .or_else(|| urls().find(|u| ctx.msg(u.message).http.src.ip() == done.cpe))
         .or(ctx.sessions.cr_urls.last().filter(|_| single))
     else {
+        let unread = done
+            .informs
+            .iter()
+            .all(|&i| ctx.msg(i).envelope().and_then(|e| e.inform()).is_none());
+        if unread && !done.informs.is_empty() {
+            return Verdict::skip(
+                "no-evidence",
+                "a session completed, but its Inform could not be read (see session.inform): the ConnectionRequestURL is not known",
+            )
+            .with([done_ev]);
+        }
         if done.informs.is_empty() {
             return Verdict::skip(
                 "no-evidence",

@@ -204,6 +204,36 @@ fn notes(facts: &Facts) -> Vec<String> {
     if let Some(c) = &l.snap_cut {
         out.push(snap_cut_note(c));
     }
+    // Bytes lost inside the HTTP/TLS connections that were followed (the capturing machine dropped
+    // packets): messages with a hole are marked incomplete, and the checks will not judge their content.
+    let lost = facts
+        .conns
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.app,
+                crate::flows::AppKind::Http | crate::flows::AppKind::Tls
+            )
+        })
+        .flat_map(|c| c.streams.iter())
+        .filter(|s| s.gaps > 0);
+    let (holes, bytes, first) = lost.fold((0u64, 0u64, None::<u64>), |(h, b, f), s| {
+        let f = match (f, s.first_gap_frame) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        (h + u64::from(s.gaps), b + s.gap_bytes, f)
+    });
+    if holes > 0 {
+        let at = first
+            .map(|f| format!(" (first before #{f})"))
+            .unwrap_or_default();
+        out.push(format!(
+            "the capture lost {bytes} bytes in {holes} place{} of the HTTP/TLS connections{at}: the \
+             messages around them are incomplete and their content is not judged",
+            if holes == 1 { "" } else { "s" }
+        ));
+    }
     if l.table.evicted > 0 {
         out.push(format!(
             "{} idle TCP connections were retired early (connection table full)",

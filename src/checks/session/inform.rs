@@ -14,6 +14,7 @@ pub const INFORM_MODES: &[&str] = &[
     "incomplete-inform",
     "shared-device-id",
     "http10",
+    "capture-gap",
     "no-evidence",
 ];
 
@@ -82,6 +83,18 @@ fn shared_device_id(ctx: &Ctx<'_>) -> Option<Verdict> {
 }
 
 fn judge_inform(ctx: &Ctx<'_>, m: &Message, acknowledged: bool) -> Verdict {
+    // Bytes the capture lost (a gap in the TCP stream) make any XML look broken: that is the capture's
+    // fault, not the router's, and nothing can be said about the Inform's content.
+    if !m.http.complete() && !matches!(m.soap, SoapOutcome::Envelope(_)) {
+        return Verdict::skip(
+            "capture-gap",
+            format!(
+                "the capture lost part of the Inform completed in frame {}: its content cannot be judged — capture again (closer to the router, or with a larger buffer)",
+                m.at().frame
+            ),
+        )
+        .with([Evidence::message(ctx, m, "Inform with bytes missing from the capture")]);
+    }
     if let SoapOutcome::Malformed {
         offset,
         line,
