@@ -40,23 +40,28 @@ pub struct IcmpError {
     pub original: Option<OriginalDatagram>,
 }
 
+/// An ICMP error (RFC 792, RFC 4443) in words: "port unreachable", "host unreachable" …
+pub fn error_name(v6: bool, icmp_type: u8, code: u8) -> &'static str {
+    match (v6, icmp_type, code) {
+        (false, 3, 0) => "network unreachable",
+        (false, 3, 1) => "host unreachable",
+        (false, 3, 3) => "port unreachable",
+        (false, 3, 9 | 10 | 13) => "communication administratively prohibited",
+        (false, 3, _) => "destination unreachable",
+        (false, 11, _) | (true, 3, _) => "time exceeded",
+        (true, 1, 0) => "no route to destination",
+        (true, 1, 1) => "communication administratively prohibited",
+        (true, 1, 3) => "address unreachable",
+        (true, 1, 4) => "port unreachable",
+        (true, 1, _) => "destination unreachable",
+        _ => "ICMP error",
+    }
+}
+
 impl IcmpError {
     /// "port unreachable", "host unreachable", "time exceeded" … in words.
     pub fn describe(&self) -> &'static str {
-        match (self.v6, self.icmp_type, self.code) {
-            (false, 3, 0) => "network unreachable",
-            (false, 3, 1) => "host unreachable",
-            (false, 3, 3) => "port unreachable",
-            (false, 3, 9 | 10 | 13) => "communication administratively prohibited",
-            (false, 3, _) => "destination unreachable",
-            (false, 11, _) | (true, 3, _) => "time exceeded",
-            (true, 1, 0) => "no route to destination",
-            (true, 1, 1) => "communication administratively prohibited",
-            (true, 1, 3) => "address unreachable",
-            (true, 1, 4) => "port unreachable",
-            (true, 1, _) => "destination unreachable",
-            _ => "ICMP error",
-        }
+        error_name(self.v6, self.icmp_type, self.code)
     }
 }
 

@@ -18,6 +18,7 @@ pub const CREDENTIALS_MODES: &[&str] = &[
     "basic-for-digest",
     "wrong-password",
     "reference-password",
+    "acs-record",
     "wrong-username",
     "new-connection-loop",
     "no-evidence",
@@ -178,6 +179,17 @@ fn judge(ctx: &Ctx<'_>, sessions: &[&CwmpSession]) -> Verdict {
             return Verdict::fail(
                 "new-connection-loop",
                 format!("the router answers each {scheme} challenge on a new TCP connection and the ACS rejects it there (401, {rejections} times)"),
+            )
+            .with(evidence);
+        }
+        // With --acs-password the Digest was recomputed: when the router did use that password, the
+        // router is right and the ACS's record for the device is what differs.
+        if let Some(password) = &ctx.config.acs_password
+            && made_with_password(req, password) == Some(true)
+        {
+            return Verdict::fail(
+                "acs-record",
+                format!("the ACS rejected the router's {used} credentials (401 after Authorization), although they were made with the --acs-password given: the ACS's record for this device differs"),
             )
             .with(evidence);
         }

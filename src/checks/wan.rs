@@ -320,10 +320,28 @@ pub fn ping(ctx: &Ctx<'_>) -> Verdict {
             Evidence::at(ctx, reply, format!("echo reply {} → {}", f.dst, f.src)),
         ]);
     }
+    // A router on the path that answers the echo with an ICMP error says where the path ends (ICMP
+    // is protocol 1, ICMPv6 58).
+    let icmp_error = |f: &&crate::apps::icmp::EchoFlow| {
+        ctx.facts.icmp_errors.iter().find(|e| {
+            e.original
+                .as_ref()
+                .is_some_and(|o| o.dst == f.dst && o.src == f.src && matches!(o.protocol, 1 | 58))
+        })
+    };
     match flows.first() {
         Some(f) => Verdict::fail(
             "unanswered",
-            format!("{} echo requests to {} unanswered", f.requests, f.dst),
+            match icmp_error(f) {
+                Some(e) => format!(
+                    "{} echo requests to {}: {} answered {} (the path ends there)",
+                    f.requests,
+                    f.dst,
+                    e.from,
+                    e.describe()
+                ),
+                None => format!("{} echo requests to {} unanswered", f.requests, f.dst),
+            },
         )
         .with([
             Evidence::at(
@@ -336,7 +354,11 @@ pub fn ping(ctx: &Ctx<'_>) -> Verdict {
                 f.last_request,
                 format!("last echo request, no reply ({} sent)", f.requests),
             ),
-        ]),
+        ])
+        .with(
+            icmp_error(f)
+                .map(|e| Evidence::at(ctx, e.at, format!("ICMP {} from {}", e.describe(), e.from))),
+        ),
         None => Verdict::skip("no-evidence", "no ping to a public address in the capture"),
     }
 }

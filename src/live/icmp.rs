@@ -192,16 +192,9 @@ pub(crate) async fn probe(target: &str, addr: IpAddr, ident: u16, budget: &Budge
     }
 }
 
-/// An ICMP error that answered an echo request, in words (RFC 792, RFC 4443).
+/// An ICMP error that answered an echo request, in words, with where it came from.
 fn icmp_error(v6: bool, kind: u8, code: u8, from: IpAddr) -> String {
-    let what = match (v6, kind, code) {
-        (false, 3, 0) | (true, 1, 0) => "network unreachable",
-        (false, 3, 1) | (true, 1, 3) => "host unreachable",
-        (false, 3, 9 | 10 | 13) | (true, 1, 1) => "administratively prohibited",
-        (false, 3, _) | (true, 1, _) => "destination unreachable",
-        (false, 11, _) | (true, 3, _) => "time exceeded",
-        _ => "ICMP error",
-    };
+    let what = crate::apps::icmp::error_name(v6, kind, code);
     format!("{what} (ICMP type {kind} code {code} from {from})")
 }
 
@@ -413,9 +406,12 @@ mod tests {
             "host unreachable (ICMP type 3 code 1 from 192.0.2.1)"
         );
         assert!(
-            icmp_error(true, 1, 3, "2001:db8::1".parse().unwrap()).starts_with("host unreachable")
+            icmp_error(true, 1, 3, "2001:db8::1".parse().unwrap())
+                .starts_with("address unreachable")
         );
-        assert!(icmp_error(false, 3, 13, from).starts_with("administratively prohibited"));
+        assert!(
+            icmp_error(false, 3, 13, from).starts_with("communication administratively prohibited")
+        );
         assert!(icmp_error(false, 11, 0, from).starts_with("time exceeded"));
     }
 }
