@@ -228,29 +228,12 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
         ))
         .with(evidence);
     }
-    // The handshake finished but no request followed: the router gave up on what it saw — OpenSSL
-    // clients often check the host name only after the Finished messages.
-    if f.client_finished.is_some() && client_quit.is_some() {
-        let mode = if problems.is_empty() {
-            "client-abort"
-        } else {
-            cert_mode(&problems)
-        };
-        let why = problems
-            .first()
-            .map(|p| format!(": the certificate is {p}"))
-            .unwrap_or_default();
-        return Verdict::fail(
-            mode,
-            format!(
-                "the router finished the {version} handshake but closed without a request{why}"
-            ),
-        )
-        .with(evidence);
-    }
-    if let (Some(flight), Some(quit)) = (f.server_flight_end, client_quit)
-        && f.client_finished.is_none()
-        && quit.frame > flight.frame
+    // The router quit after the ACS's flight: before its Finished (it did not accept the certificate),
+    // or after the Finished without a request — OpenSSL clients often check the host name only then.
+    if let Some(quit) = client_quit
+        && (f.client_finished.is_some()
+            || f.server_flight_end
+                .is_some_and(|flight| quit.frame > flight.frame))
     {
         let mode = if problems.is_empty() {
             "client-abort"
@@ -261,25 +244,23 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
             .first()
             .map(|p| format!(": the certificate is {p}"))
             .unwrap_or_default();
-        return Verdict::fail(
-            mode,
-            format!("the router closed the connection after the ACS's certificate{why}"),
-        )
-        .with(evidence)
-        .with([Evidence::at(
-            ctx,
-            quit,
-            format!(
-                "{} closes {} → {}",
-                if Some(quit) == client_rst {
-                    "RST"
-                } else {
-                    "FIN"
-                },
-                conn.client,
-                conn.server
-            ),
-        )]);
+        let what = if f.client_finished.is_some() {
+            format!("finished the {version} handshake but closed without a request")
+        } else {
+            "closed the connection after the ACS's certificate".to_string()
+        };
+        let how = if Some(quit) == client_rst {
+            "RST"
+        } else {
+            "FIN"
+        };
+        return Verdict::fail(mode, format!("the router {what}{why}"))
+            .with(evidence)
+            .with([Evidence::at(
+                ctx,
+                quit,
+                format!("{how} closes {} → {}", conn.client, conn.server),
+            )]);
     }
     if f.version() == Some(TLS13) {
         return Verdict::skip(
