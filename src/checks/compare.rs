@@ -222,15 +222,9 @@ pub fn baseline(ctx: &Ctx<'_>) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::Input;
     use crate::config::Config;
 
-    fn load(name: &str) -> (Facts, Sessions) {
-        let path = format!("fixtures/{name}/capture.pcap");
-        let facts = crate::engine::analyze(&Input::File(path.into())).expect("fixture readable");
-        let sessions = crate::sessions::build(&facts);
-        (facts, sessions)
-    }
+    use crate::checks::fixture_support::load;
 
     #[test]
     fn tls_hides_cwmp_only_when_no_session_is_seen() {

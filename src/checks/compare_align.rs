@@ -273,14 +273,8 @@ fn connection_requests(ours: &Side<'_>, good: &Side<'_>, out: &mut Vec<Departure
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::Input;
 
-    fn load(name: &str) -> (Facts, Sessions) {
-        let path = format!("fixtures/{name}/capture.pcap");
-        let facts = crate::engine::analyze(&Input::File(path.into())).expect("fixture readable");
-        let sessions = crate::sessions::build(&facts);
-        (facts, sessions)
-    }
+    use crate::checks::fixture_support::load;
 
     fn between(ours: &str, good: &str) -> Vec<Departure> {
         let ((of, os), (gf, gs)) = (load(ours), load(good));

@@ -349,14 +349,7 @@ pub(crate) mod tests {
     use crate::checks::Status;
     use crate::config::Config;
 
-    /// Runs `check` on a fixture capture.
-    pub(crate) fn on_fixture(case: &str, check: fn(&Ctx<'_>) -> Verdict) -> Verdict {
-        let path = format!("fixtures/{case}/capture.pcap");
-        let facts = crate::engine::analyze(&Input::File(path.into())).expect("fixture readable");
-        let sessions = crate::sessions::build(&facts);
-        let config = Config::default();
-        check(&Ctx::new(&facts, &sessions, &config, case))
-    }
+    use crate::checks::fixture_support::on_fixture;
 
     #[test]
     fn a_session_40_s_after_the_request_is_late() {

@@ -127,7 +127,7 @@ fn connect_device(ctx: &Ctx<'_>, d: &CrDevice<'_>) -> Option<Verdict> {
 mod tests {
     use super::*;
     use crate::checks::Status;
-    use crate::checks::connreq::tests::on_fixture;
+    use crate::checks::fixture_support::on_fixture;
 
     fn frames(v: &Verdict) -> Vec<u64> {
         v.evidence.iter().filter_map(|e| e.frame).collect()

@@ -193,7 +193,7 @@ fn same_block(acs: std::net::IpAddr, url: Option<std::net::IpAddr>) -> bool {
 mod tests {
     use super::*;
     use crate::checks::Status;
-    use crate::checks::connreq::tests::on_fixture;
+    use crate::checks::fixture_support::on_fixture;
 
     #[test]
     fn private_blocks_are_compared_by_their_range() {

@@ -23,6 +23,8 @@ mod credentials;
 mod ctx;
 mod devices;
 mod evidence;
+#[cfg(test)]
+mod fixture_support;
 mod reach;
 mod retest;
 mod session;
