@@ -76,12 +76,30 @@ fn hit_evidence(ctx: &Ctx<'_>, cr: &ConnRequest, i: usize) -> Vec<Evidence> {
     out
 }
 
+/// The skip of a step no connection request got to: none in the capture, or the ACS tried and never
+/// reached the router (then cr.connect has the reason, and this says so rather than "none").
+fn no_request(ctx: &Ctx<'_>, devices: &[CrDevice<'_>]) -> Verdict {
+    let tried = ctx
+        .facts
+        .conns
+        .iter()
+        .any(|c| devices.iter().any(|d| d.targets.contains(&c.server)));
+    if tried {
+        Verdict::skip(
+            "no-evidence",
+            "no connection request reached the router (see cr.connect)",
+        )
+    } else {
+        Verdict::skip("no-evidence", "no connection request in the capture")
+    }
+}
+
 pub fn inform(ctx: &Ctx<'_>) -> Verdict {
     if let Some(v) = crate::checks::udp_cr::inform(ctx) {
         return v;
     }
-    judge_devices(&cr_devices(ctx), |d| inform_for(ctx, d))
-        .unwrap_or_else(|| Verdict::skip("no-evidence", "no connection request in the capture"))
+    let devices = cr_devices(ctx);
+    judge_devices(&devices, |d| inform_for(ctx, d)).unwrap_or_else(|| no_request(ctx, &devices))
 }
 
 /// `cr.inform` for one device: the session its last accepted connection request triggered, timed from
@@ -185,8 +203,8 @@ pub fn challenge(ctx: &Ctx<'_>) -> Verdict {
     if let Some(v) = crate::checks::udp_cr::challenge(ctx) {
         return v;
     }
-    judge_devices(&cr_devices(ctx), |d| challenge_for(ctx, d))
-        .unwrap_or_else(|| Verdict::skip("no-evidence", "no connection request in the capture"))
+    let devices = cr_devices(ctx);
+    judge_devices(&devices, |d| challenge_for(ctx, d)).unwrap_or_else(|| no_request(ctx, &devices))
 }
 
 fn challenge_for(ctx: &Ctx<'_>, d: &CrDevice<'_>) -> Option<Verdict> {
@@ -252,8 +270,9 @@ pub fn auth(ctx: &Ctx<'_>) -> Verdict {
     if let Some(v) = crate::checks::udp_cr::auth(ctx) {
         return v;
     }
-    judge_devices(&cr_devices(ctx), |d| Some(auth_for(ctx, d.crs.last()?)))
-        .unwrap_or_else(|| Verdict::skip("no-evidence", "no connection request in the capture"))
+    let devices = cr_devices(ctx);
+    judge_devices(&devices, |d| Some(auth_for(ctx, d.crs.last()?)))
+        .unwrap_or_else(|| no_request(ctx, &devices))
 }
 
 fn auth_for(ctx: &Ctx<'_>, cr: &ConnRequest) -> Verdict {

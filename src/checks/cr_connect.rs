@@ -15,6 +15,7 @@ pub const CONNECT_MODES: &[&str] = &[
     "pass",
     "retried",
     "syn-unanswered",
+    "behind-nat",
     "refused",
     "udp",
     "no-evidence",
@@ -110,11 +111,29 @@ fn connect_device(ctx: &Ctx<'_>, d: &CrDevice<'_>) -> Option<Verdict> {
         );
     }
     let syns: u32 = conns.iter().map(|c| c.syn_count).sum();
+    // SYNs to a private or carrier-NAT address the router does not send from: the root cause is the
+    // URL the router reported (cr.precondition), not a firewall — say so where the reader looks first.
+    let reach = crate::sessions::url::Reach::of(last.server.ip());
+    let behind_nat =
+        reach != crate::sessions::url::Reach::Public && !ctx.roles.cpes.contains(&last.server.ip());
+    let why = if behind_nat {
+        format!(
+            "; {} is {} the ACS cannot route to: the router is behind NAT and reports its inside address (see cr.precondition)",
+            last.server.ip(),
+            reach.describe()
+        )
+    } else {
+        String::new()
+    };
     Some(
         Verdict::fail(
-            "syn-unanswered",
+            if behind_nat {
+                "behind-nat"
+            } else {
+                "syn-unanswered"
+            },
             format!(
-                "{syns} SYNs unanswered: the ACS {} never reached the router's {}{attempts}",
+                "{syns} SYNs unanswered: the ACS {} never reached the router's {}{why}{attempts}",
                 last.client.ip(),
                 last.server
             ),
