@@ -58,6 +58,8 @@ pub struct SelConn {
     pub last: u64,
     pub edges: BTreeSet<u64>,
     pub spans: Vec<(u64, u64)>,
+    /// Copied whole: at most [`WHOLE_CONN_FRAMES`] frames (the engine counted them).
+    pub whole: bool,
 }
 
 impl SelConn {
@@ -68,21 +70,20 @@ impl SelConn {
 
     /// Whether a frame of this connection is copied: any when it is copied whole, else its handshake,
     /// its teardown and the segments of its cited messages.
-    fn keeps(&self, whole: bool, number: u64) -> bool {
-        whole
+    fn keeps(&self, number: u64) -> bool {
+        self.whole
             || self.edges.contains(&number)
             || self.spans.iter().any(|&(s, e)| (s..=e).contains(&number))
     }
 }
 
-/// What to copy: single frames, the cited connections, and the connections that may hold a frame cited
-/// without its connection (`loose`), which the first read of the capture settles by address.
+/// What to copy: single frames (evidence outside TCP: DNS, ICMP, STUN) and the cited TCP connections.
+/// Evidence at a TCP frame carries its connection ([`crate::checks::Evidence::in_conn`]), so no frame
+/// has to be matched to a connection by reading the capture again.
 #[derive(Debug, Default)]
 pub struct Selection {
     pub frames: BTreeSet<u64>,
     pub conns: Vec<SelConn>,
-    pub loose: BTreeSet<u64>,
-    pub candidates: Vec<SelConn>,
 }
 
 /// The frames and connections the report's evidence cites (evidence from a baseline capture excluded),
@@ -97,43 +98,22 @@ pub fn select(report: &Report, facts: &Facts) -> Selection {
         .filter(|e| e.source == report.source)
     {
         sel.frames.extend(e.frame);
-        match (e.conn, e.frame) {
-            (Some(c), _) => {
-                conn_ids.insert(c);
-            }
-            (None, Some(f)) => {
-                sel.loose.insert(f);
-            }
-            (None, None) => {}
-        }
+        conn_ids.extend(e.conn);
     }
     let cited = sel.frames.clone();
     sel.frames.extend(dns_queries(facts, &cited));
-    let candidate_ids: BTreeSet<u32> = facts
-        .conns
-        .iter()
-        .filter(|c| !conn_ids.contains(&c.id))
-        .filter(|c| {
-            sel.loose
-                .range(c.first.frame..=c.last.frame)
-                .next()
-                .is_some()
-        })
-        .map(|c| c.id)
-        .collect();
-    let wanted: BTreeSet<u32> = conn_ids.union(&candidate_ids).copied().collect();
     let mut spans: std::collections::BTreeMap<u32, Vec<(u64, u64)>> = Default::default();
     for m in facts
         .messages
         .iter()
-        .filter(|m| wanted.contains(&m.http.conn) && cited.contains(&m.at().frame))
+        .filter(|m| conn_ids.contains(&m.http.conn) && cited.contains(&m.at().frame))
     {
         spans
             .entry(m.http.conn)
             .or_default()
             .push((m.http.first.frame, m.http.last.frame));
     }
-    for c in wanted.iter().filter_map(|id| facts.conn(*id)) {
+    for c in conn_ids.iter().filter_map(|id| facts.conn(*id)) {
         let conn = SelConn {
             client: c.client,
             server: c.server,
@@ -141,13 +121,10 @@ pub fn select(report: &Report, facts: &Facts) -> Selection {
             last: c.last.frame,
             edges: teardown_and_handshake(c).into_iter().collect(),
             spans: spans.remove(&c.id).unwrap_or_default(),
+            whole: u64::from(c.frames) <= WHOLE_CONN_FRAMES,
         };
-        if conn_ids.contains(&c.id) {
-            sel.frames.extend(&conn.edges);
-            sel.conns.push(conn);
-        } else {
-            sel.candidates.push(conn);
-        }
+        sel.frames.extend(&conn.edges);
+        sel.conns.push(conn);
     }
     sel
 }
@@ -193,36 +170,6 @@ fn teardown_and_handshake(c: &ConnFacts) -> Vec<u64> {
     .collect()
 }
 
-/// The connections to copy, each with whether it is copied whole: the cited ones and the candidates
-/// that hold a loose cited frame, found by reading the capture once (addresses and frame counts).
-fn settle(input: &Input, sel: &Selection) -> Result<Vec<(SelConn, bool)>, String> {
-    let mut all: Vec<(SelConn, bool, u64)> = sel
-        .conns
-        .iter()
-        .map(|c| (c.clone(), true, 0))
-        .chain(sel.candidates.iter().map(|c| (c.clone(), false, 0)))
-        .collect();
-    if all.is_empty() {
-        return Ok(Vec::new());
-    }
-    read_frames(input, |f| {
-        let Some((a, b)) = tcp_endpoints(f.link_type, f.data) else {
-            return;
-        };
-        let loose = sel.loose.contains(&f.number);
-        for (_, chosen, count) in all.iter_mut().filter(|(c, ..)| c.holds(a, b, f.number)) {
-            *count += 1;
-            *chosen |= loose;
-        }
-    })
-    .map_err(|e| e.to_string())?;
-    Ok(all
-        .into_iter()
-        .filter(|(_, chosen, _)| *chosen)
-        .map(|(c, _, n)| (c, n <= WHOLE_CONN_FRAMES))
-        .collect())
-}
-
 fn tcp_endpoints(link_type: u32, data: &[u8]) -> Option<(SocketAddr, SocketAddr)> {
     let Decoded::Ip(p) = decode(link_type, data) else {
         return None;
@@ -249,10 +196,10 @@ pub fn write(
     let mut writer = CaptureWriter::new(std::io::BufWriter::new(file), link_types);
     let mut frames = Vec::new();
     let mut failure: Option<std::io::Error> = None;
-    let conns = settle(input, sel)?;
     read_frames(input, |f| {
         if failure.is_some()
-            || !(sel.frames.contains(&f.number) || in_conns(&conns, f.number, f.link_type, f.data))
+            || !(sel.frames.contains(&f.number)
+                || in_conns(&sel.conns, f.number, f.link_type, f.data))
         {
             return;
         }
@@ -273,7 +220,7 @@ pub fn write(
 
 /// Whether a frame is a TCP segment of a connection to copy: any of a whole one; the handshake,
 /// teardown and cited messages' segments of a long one.
-fn in_conns(conns: &[(SelConn, bool)], number: u64, link_type: u32, data: &[u8]) -> bool {
+fn in_conns(conns: &[SelConn], number: u64, link_type: u32, data: &[u8]) -> bool {
     if conns.is_empty() {
         return false;
     }
@@ -282,7 +229,7 @@ fn in_conns(conns: &[(SelConn, bool)], number: u64, link_type: u32, data: &[u8])
     };
     conns
         .iter()
-        .any(|(c, whole)| c.holds(a, b, number) && c.keeps(*whole, number))
+        .any(|c| c.holds(a, b, number) && c.keeps(number))
 }
 
 #[cfg(test)]
@@ -290,7 +237,7 @@ mod tests {
     use super::*;
     use crate::capture::Input;
 
-    fn conn() -> SelConn {
+    fn conn(whole: bool) -> SelConn {
         SelConn {
             client: "203.0.113.7:40000".parse().unwrap(),
             server: "198.51.100.20:7547".parse().unwrap(),
@@ -298,47 +245,34 @@ mod tests {
             last: 900,
             edges: [10, 11, 12, 899, 900].into_iter().collect(),
             spans: vec![(40, 43)],
+            whole,
         }
     }
 
     #[test]
     fn a_long_connection_keeps_its_edges_and_cited_messages_only() {
-        let c = conn();
-        let kept: Vec<u64> = (1..=1000).filter(|&n| c.keeps(false, n)).collect();
+        let c = conn(false);
+        let kept: Vec<u64> = (1..=1000).filter(|&n| c.keeps(n)).collect();
         assert_eq!(kept, [10, 11, 12, 40, 41, 42, 43, 899, 900]);
-        assert!((10..=900).all(|n| c.keeps(true, n)));
+        assert!((10..=900).all(|n| conn(true).keeps(n)));
         let (cpe, acs) = (c.client, c.server);
         assert!(c.holds(acs, cpe, 500) && !c.holds(acs, cpe, 901));
         assert!(!c.holds(cpe, "198.51.100.20:80".parse().unwrap(), 500));
     }
 
-    /// A frame cited without its connection (as `Evidence::at` gives it) still brings that connection,
-    /// found by its addresses: every frame of the short connection that holds frame 5.
+    /// Whether a connection is copied whole comes from the engine's frame count, not from reading
+    /// the capture again: the short connection of frames 1–8 counts 8 frames.
     #[test]
-    fn a_loose_frame_brings_its_connection() {
+    fn a_short_connection_is_copied_whole_by_the_engines_count() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/review-retest-503-fast/capture.pcap");
-        let input = Input::File(path);
-        let facts = crate::engine::analyze(&input).expect("readable");
-        let mut sel = Selection::default();
-        sel.loose.insert(5);
-        sel.frames.insert(5);
-        sel.candidates = facts
+        let facts = crate::engine::analyze(&Input::File(path)).expect("readable");
+        let c = facts
             .conns
             .iter()
-            .map(|c| SelConn {
-                client: c.client,
-                server: c.server,
-                first: c.first.frame,
-                last: c.last.frame,
-                edges: BTreeSet::new(),
-                spans: Vec::new(),
-            })
-            .collect();
-        let settled = settle(&input, &sel).expect("readable");
-        assert_eq!(settled.len(), 1, "{settled:?}");
-        let (c, whole) = &settled[0];
-        assert!(whole);
-        assert_eq!((c.first, c.last), (1, 8));
+            .find(|c| c.first.frame == 1)
+            .expect("a connection at frame 1");
+        assert_eq!((c.first.frame, c.last.frame, c.frames), (1, 8, 8));
+        assert!(u64::from(c.frames) <= WHOLE_CONN_FRAMES);
     }
 }

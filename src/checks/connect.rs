@@ -80,8 +80,9 @@ fn judge(ctx: &Ctx<'_>, conns: &[&ConnFacts]) -> Verdict {
             format!("the ACS {} refused the connection (RST)", last.server),
         )
         .with(handshake_evidence(ctx, last))
-        .with([Evidence::at(
+        .with([Evidence::in_conn(
             ctx,
+            last.id,
             rst.at,
             format!("RST {} → {}", last.server, last.client),
         )]);

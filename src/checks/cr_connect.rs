@@ -42,8 +42,9 @@ fn failed_attempt(c: &ConnFacts) -> String {
 fn attempt_evidence(ctx: &Ctx<'_>, c: &ConnFacts) -> Vec<Evidence> {
     let mut ev = handshake_evidence(ctx, c);
     if let Some(rst) = c.rst.filter(|r| !r.from_client && !c.handshake_done()) {
-        ev.push(Evidence::at(
+        ev.push(Evidence::in_conn(
             ctx,
+            c.id,
             rst.at,
             format!("RST {} → {}", c.server, c.client),
         ));

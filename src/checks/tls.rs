@@ -64,7 +64,7 @@ fn cert_mode(problems: &[String]) -> &'static str {
     }
 }
 
-fn cert_evidence(ctx: &Ctx<'_>, cert: &CertInfo, problems: &[String]) -> Evidence {
+fn cert_evidence(ctx: &Ctx<'_>, conn: u32, cert: &CertInfo, problems: &[String]) -> Evidence {
     let mut text = format!(
         "certificate {} issued by {}, valid {} – {}",
         cert.subject, cert.issuer, cert.not_before, cert.not_after
@@ -72,7 +72,7 @@ fn cert_evidence(ctx: &Ctx<'_>, cert: &CertInfo, problems: &[String]) -> Evidenc
     if !problems.is_empty() {
         text.push_str(&format!(": {}", problems.join("; ")));
     }
-    Evidence::at(ctx, cert.at, text)
+    Evidence::in_conn(ctx, conn, cert.at, text)
 }
 
 pub fn tls(ctx: &Ctx<'_>) -> Verdict {
@@ -114,22 +114,24 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
             .as_deref()
             .map(|s| format!(", SNI {s}"))
             .unwrap_or_default();
-        evidence.push(Evidence::at(
+        evidence.push(Evidence::in_conn(
             ctx,
+            conn.id,
             h.at,
             format!("ClientHello {} → {}{sni}", conn.client, conn.server),
         ));
     }
     if let Some(s) = &f.server_hello {
         let cipher = s.cipher_name.unwrap_or("unknown cipher");
-        evidence.push(Evidence::at(
+        evidence.push(Evidence::in_conn(
             ctx,
+            conn.id,
             s.at,
             format!("ServerHello {}, {cipher}", version_name(s.version)),
         ));
     }
     if let Some(c) = leaf {
-        evidence.push(cert_evidence(ctx, c, &problems));
+        evidence.push(cert_evidence(ctx, conn.id, c, &problems));
     }
     if let Some((at, from_client, line)) = &f.plaintext_reply {
         let who = if *from_client {
@@ -143,7 +145,7 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
             format!("{who} answered the TLS handshake in plain text ({line:?}): no TLS to judge, see cwmp.url"),
         )
         .with(evidence)
-        .with([Evidence::at(ctx, *at, line.clone())]);
+        .with([Evidence::in_conn(ctx, conn.id, *at, line.clone())]);
     }
     let version = f.version().map(version_name).unwrap_or("TLS");
     // The router's first FIN or RST, whichever came first.
@@ -182,8 +184,9 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
         }
         return Verdict::fail(mode, summary)
             .with(evidence)
-            .with([Evidence::at(
+            .with([Evidence::in_conn(
                 ctx,
+                conn.id,
                 a.at,
                 format!("TLS alert {} (fatal) from {who}", a.name),
             )]);
@@ -256,8 +259,9 @@ pub fn tls(ctx: &Ctx<'_>) -> Verdict {
         };
         return Verdict::fail(mode, format!("the router {what}{why}"))
             .with(evidence)
-            .with([Evidence::at(
+            .with([Evidence::in_conn(
                 ctx,
+                conn.id,
                 quit,
                 format!("{how} closes {} → {}", conn.client, conn.server),
             )]);

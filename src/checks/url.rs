@@ -195,7 +195,7 @@ fn mismatch_findings(ctx: &Ctx<'_>) -> Option<Verdict> {
                         conn.server
                     ),
                 )
-                .with([Evidence::at(ctx, p.at, p.reason.clone())]),
+                .with([Evidence::in_conn(ctx, p.conn, p.at, p.reason.clone())]),
             );
         }
     }
@@ -214,8 +214,9 @@ fn mismatch_findings(ctx: &Ctx<'_>) -> Option<Verdict> {
                         conn.server
                     ),
                 )
-                .with([Evidence::at(
+                .with([Evidence::in_conn(
                     ctx,
+                    conn.id,
                     *at,
                     format!("reply to the ClientHello: {line:?}"),
                 )]),
@@ -242,7 +243,7 @@ fn mismatch_findings(ctx: &Ctx<'_>) -> Option<Verdict> {
                     "http-to-tls",
                     format!("the router sent plain HTTP to {}, a TLS port, which dropped it without an HTTP answer", s.acs),
                 )
-                .with([Evidence::message(ctx, req, "plain HTTP"), Evidence::at(ctx, *at, "the server closes the connection")]),
+                .with([Evidence::message(ctx, req, "plain HTTP"), Evidence::in_conn(ctx, req.http.conn, *at, "the server closes the connection")]),
             );
         }
     }

@@ -97,6 +97,9 @@ pub struct ConnFacts {
     pub app: AppKind,
     /// Segments whose payload the capture's snapshot length cut (their TCP header is whole).
     pub snap_cut: u32,
+    /// Segments of the connection in the capture, both directions (its frames in Wireshark's
+    /// `tcp.stream eq N`).
+    pub frames: u32,
 }
 
 impl ConnFacts {
@@ -129,6 +132,7 @@ impl ConnFacts {
             streams: Default::default(),
             app: AppKind::None,
             snap_cut: 0,
+            frames: 0,
         }
     }
 
@@ -152,6 +156,7 @@ impl ConnFacts {
     /// Records the TCP-level facts of one segment travelling in direction `dir`.
     pub fn observe(&mut self, dir: usize, flags: TcpFlags, payload_len: usize, at: At) {
         self.last = at;
+        self.frames += 1;
         if flags.syn && !flags.ack && dir == 0 {
             self.syn_first.get_or_insert(at);
             self.syn_last = Some(at);

@@ -225,7 +225,7 @@ fn no_inform(ctx: &Ctx<'_>) -> Verdict {
             format!("no Inform: the router connected to {} and closed the connection without sending anything", c.server),
         )
         .with(crate::checks::connect::handshake_evidence(ctx, c))
-        .with([Evidence::at(ctx, end, format!("the router closes {} → {}", c.client, c.server))]);
+        .with([Evidence::in_conn(ctx, c.id, end, format!("the router closes {} → {}", c.client, c.server))]);
     }
     let tls = ctx
         .facts
