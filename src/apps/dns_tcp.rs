@@ -60,7 +60,6 @@ pub fn looks_like_dns_tcp(ports: [u16; 2], payload: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::Timestamp;
 
     /// A query for `acs.example` (type A) with its two-byte length.
     fn framed_query(id: u16) -> Vec<u8> {
@@ -73,12 +72,7 @@ mod tests {
     }
 
     fn data(bytes: &[u8], frame: u64) -> Delivery<'_> {
-        Delivery::Data {
-            bytes,
-            frame,
-            ts: Timestamp::new(frame as i64, 0),
-            trigger: frame,
-        }
+        Delivery::test_data(bytes, frame)
     }
 
     #[test]

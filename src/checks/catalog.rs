@@ -22,6 +22,10 @@ pub struct Entry {
     pub faq: String,
     pub title: String,
     pub verifies: String,
+    /// Its evidence lies in TCP payload (HTTP, SOAP, TLS handshakes): a capture whose snap length
+    /// cut that payload cannot judge it (see [`super::snapcut`]).
+    #[serde(default)]
+    pub reads_payload: bool,
     /// What to do next, per mode (`pass` has none).
     #[serde(default)]
     pub hints: BTreeMap<String, String>,

@@ -13,25 +13,6 @@
 use super::{CheckResult, Status};
 use crate::facts::SnapCut;
 
-/// Checks whose evidence lies in TCP payload (HTTP heads and bodies, SOAP, TLS handshakes).
-pub const READS_PAYLOAD: &[&str] = &[
-    "acs.dns",
-    "acs.tls",
-    "cwmp.url",
-    "cwmp.credentials",
-    "cwmp.bootstrap",
-    "session.inform",
-    "session.inform-response",
-    "session.complete",
-    "retest.attempts",
-    "cr.precondition",
-    "cr.connect",
-    "cr.inform",
-    "cr.challenge",
-    "cr.auth",
-    "config.apply",
-];
-
 /// What a skipped check says when the snapshot length hid its evidence.
 pub fn summary(c: &SnapCut) -> String {
     let frames = match c.tcp_payload_frames {
@@ -45,6 +26,13 @@ pub fn summary(c: &SnapCut) -> String {
     )
 }
 
+/// Whether the catalog marks check `id` as reading TCP payload.
+fn reads_payload(id: &str) -> bool {
+    super::catalog::catalog()
+        .get(id)
+        .is_some_and(|e| e.reads_payload)
+}
+
 /// Rewords the checks that read payload and could not judge because the capture cut TCP payload;
 /// `cwmp_read` says whether any CWMP session was rebuilt.
 pub fn explain_skips(cut: Option<&SnapCut>, cwmp_read: bool, results: &mut [CheckResult]) {
@@ -54,7 +42,7 @@ pub fn explain_skips(cut: Option<&SnapCut>, cwmp_read: bool, results: &mut [Chec
     let blind = |s: Status| s == Status::Skip || (!cwmp_read && s != Status::Pass);
     for r in results
         .iter_mut()
-        .filter(|r| blind(r.status) && READS_PAYLOAD.contains(&r.id))
+        .filter(|r| blind(r.status) && reads_payload(r.id))
     {
         r.status = Status::Skip;
         r.summary = summary(c);

@@ -46,6 +46,19 @@ pub enum Delivery<'a> {
     Fin { frame: u64, ts: Timestamp },
 }
 
+#[cfg(test)]
+impl<'a> Delivery<'a> {
+    /// In-order bytes carried and released by frame `frame`, at `frame` seconds: a tests' shorthand.
+    pub fn test_data(bytes: &'a [u8], frame: u64) -> Self {
+        Delivery::Data {
+            bytes,
+            frame,
+            ts: crate::time::Timestamp::new(frame as i64, 0),
+            trigger: frame,
+        }
+    }
+}
+
 /// A segment that arrived ahead of a hole.
 #[derive(Debug)]
 struct Pending {

@@ -110,6 +110,20 @@ impl CwmpSession {
     pub fn first_message(&self) -> Option<usize> {
         self.exchanges.first().map(|e| e.request)
     }
+
+    /// The frames the session spans: where its first message starts, where its last one completes.
+    pub fn span(&self, facts: &Facts) -> (u64, u64) {
+        let first = self
+            .first_message()
+            .map_or(0, |m| facts.messages[m].http.first.frame);
+        let last = self
+            .exchanges
+            .iter()
+            .map(|e| facts.messages[e.response.unwrap_or(e.request)].at().frame)
+            .max()
+            .unwrap_or(first);
+        (first, last)
+    }
 }
 
 /// True when the message is CWMP by content.

@@ -302,12 +302,7 @@ mod tests {
     }
 
     fn data(bytes: &[u8], frame: u64) -> Delivery<'_> {
-        Delivery::Data {
-            bytes,
-            frame,
-            ts: Timestamp::new(frame as i64, 0),
-            trigger: frame,
-        }
+        Delivery::test_data(bytes, frame)
     }
 
     fn run(parts: &[(&[u8], u64)]) -> Vec<Seen> {

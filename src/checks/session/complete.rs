@@ -268,15 +268,6 @@ fn cookie_not_returned(ctx: &Ctx<'_>, s: &CwmpSession, failed: Option<usize>) ->
 /// cut, a watchdog). A restart the ACS requested — `M Reboot`, a firmware `M Download`, `7 TRANSFER
 /// COMPLETE`, or a Reboot/FactoryReset/Download RPC in the earlier session (tr069-facts.md §3, §6) — is
 /// what config.apply judges.
-/// The last frame of a session's messages.
-fn last_frame(ctx: &Ctx<'_>, s: &CwmpSession) -> u64 {
-    s.exchanges
-        .iter()
-        .map(|e| ctx.msg(e.response.unwrap_or(e.request)).at().frame)
-        .max()
-        .unwrap_or(0)
-}
-
 fn later_boot<'f>(ctx: &Ctx<'f>, s: &CwmpSession) -> Option<(&'f Message, &'f Message)> {
     let mine: Vec<&CwmpSession> = ctx.sessions.of_device(&s.device).collect();
     mine.iter().enumerate().find_map(|(i, later)| {
@@ -289,11 +280,11 @@ fn later_boot<'f>(ctx: &Ctx<'f>, s: &CwmpSession) -> Option<(&'f Message, &'f Me
         }
         // Only a session that ended before this one began: two sessions of one DeviceId that overlap
         // are two routers sharing it (session.inform says so), not one that restarted.
-        let starts = later.first_message().map(|m| ctx.msg(m).http.first.frame)?;
+        let starts = later.span(ctx.facts).0;
         let earlier = mine[..i]
             .iter()
             .rev()
-            .filter(|e| last_frame(ctx, e) < starts)
+            .filter(|e| e.span(ctx.facts).1 < starts)
             .find(|e| acknowledged(e))?;
         let asked = earlier
             .exchanges

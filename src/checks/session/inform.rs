@@ -47,16 +47,7 @@ fn shared_device_id(ctx: &Ctx<'_>) -> Option<Verdict> {
     use crate::sessions::device::Device;
     use std::collections::HashMap;
     let mut last: HashMap<&str, &crate::sessions::cwmp::CwmpSession> = HashMap::new();
-    let span = |s: &crate::sessions::cwmp::CwmpSession| {
-        let frames = s
-            .exchanges
-            .iter()
-            .map(|e| ctx.msg(e.response.unwrap_or(e.request)).at().frame);
-        (
-            s.first_message().map_or(0, |m| ctx.msg(m).http.first.frame),
-            frames.max().unwrap_or(0),
-        )
-    };
+    let span = |s: &crate::sessions::cwmp::CwmpSession| s.span(ctx.facts);
     for s in &ctx.sessions.cwmp {
         let Device::Id(id) = &s.device else { continue };
         if let Some(other) = last.insert(id, s)
