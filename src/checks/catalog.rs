@@ -26,6 +26,9 @@ pub struct Entry {
     /// cut that payload cannot judge it (see [`super::snapcut`]).
     #[serde(default)]
     pub reads_payload: bool,
+    /// What `--live` alone needs to probe it; none: only a capture shows it.
+    #[serde(default)]
+    pub live: Option<String>,
     /// What to do next, per mode (`pass` has none).
     #[serde(default)]
     pub hints: BTreeMap<String, String>,

@@ -30,22 +30,10 @@ pub fn from_live(v: &LiveVerdict) -> Verdict {
 /// probes need `--acs-url`, the connection-request probes `--cpe-url`, and the router's own traffic
 /// (its Informs, sessions, configuration) can only be seen in a capture.
 pub fn not_probed(id: &str) -> Verdict {
-    let needs = match id {
-        "acs.dns" | "acs.ping" | "acs.connect" | "acs.tls" | "cwmp.url" => {
-            "give --acs-url to probe the ACS"
-        }
-        "cwmp.credentials" => {
-            "give --acs-url, --acs-username and --acs-password(-env) to test the credentials"
-        }
-        "session.inform-response" => {
-            "give --acs-url with --emulate-inform to send an Inform (it may create a device record)"
-        }
-        "cr.connect" | "cr.challenge" | "cr.auth" => {
-            "give --cpe-url (the router's ConnectionRequestURL) to send a connection request"
-        }
-        "compare.baseline" => "needs --pcap and --baseline good.pcap",
-        _ => "needs a capture (--pcap): a live probe cannot see the router's own traffic",
-    };
+    let needs = crate::checks::catalog::catalog()
+        .get(id)
+        .and_then(|e| e.live.as_deref())
+        .unwrap_or("needs a capture (--pcap): a live probe cannot see the router's own traffic");
     Verdict::skip("not-probed", format!("not probed: {needs}"))
 }
 

@@ -287,9 +287,11 @@ fn key_not_kept(ctx: &Ctx<'_>, keyed: &[Keyed<'_>]) -> Option<Verdict> {
             .iter()
             .find(|o| &sessions[o.session].device == device)
             .map_or(usize::MAX, |o| o.session);
-        // A later change in the same session supersedes this one: the range is then empty.
-        let (inform, reported) = sessions
-            .get(k.session + 1..next_change.min(sessions.len()).max(k.session + 1))?
+        // The sessions after this change and before the device's next one (none when the next change
+        // is in the same session: it supersedes this one).
+        let later = sessions.get(k.session + 1..next_change.min(sessions.len()));
+        let (inform, reported) = later
+            .unwrap_or_default()
             .iter()
             .filter(|s| &s.device == device)
             .filter_map(|s| s.inform(ctx.facts))
